@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/centralino/centralino/config"
+	"github.com/centralino/centralino/pbx"
+	"github.com/centralino/centralino/pbx/store"
+)
+
+// loadConfig resolves and loads the configuration: the --config file, else
+// ./centralino.yaml, else the embedded demo.
+func loadConfig(flagPath string) (*config.Config, error) {
+	path, err := config.Resolve(flagPath)
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return config.Demo()
+	}
+	return config.Load(path)
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("check", "Validate the configuration (the --config file, else ./centralino.yaml, else the embedded demo).\nEvery problem is printed as file:line: field: what is wrong.", stderr)
+	cfgPath := fs.String("config", "", "configuration file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		printConfigErrors(stderr, err)
+		return errors.New("configuration is not valid")
+	}
+	fmt.Fprintf(stdout, "%s: OK (%d trunks, %d extensions, %d tenants)\n", cfg.Source, len(cfg.Trunks), len(cfg.Extensions), len(cfg.Tenants))
+	return nil
+}
+
+// printConfigErrors prints one line per problem.
+func printConfigErrors(w io.Writer, err error) {
+	var multi interface{ Unwrap() []error }
+	if errors.As(err, &multi) {
+		for _, e := range multi.Unwrap() {
+			printConfigErrors(w, e)
+		}
+		return
+	}
+	fmt.Fprintln(w, err)
+}
+
+func runServe(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "Run the PBX. Without a configuration file it starts the embedded demo on loopback.", stderr)
+	cfgPath := fs.String("config", "", "configuration file (default ./centralino.yaml if present, else the embedded demo)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		printConfigErrors(stderr, err)
+		return errors.New("configuration is not valid")
+	}
+	log := newLogger(cfg.Log, stderr)
+	if cfg.Log.SIPTrace {
+		// sipgo's trace switch is package-level: set once, here, before anything runs.
+		sip.SIPDebug = true
+		sip.SIPDebugTracer(sipTracer{log.With("component", "sip-trace")})
+	}
+
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	db, err := store.Open(filepath.Join(cfg.Data, "centralino.db"), 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	srv, err := pbx.New(cfg, pbx.Options{Logger: log, Store: db, Version: buildVersion()})
+	if err != nil {
+		return err
+	}
+	if cfg.Source == "embedded demo" {
+		printDemoBanner(stdout, cfg)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			// Live reload of tenants and dialplans arrives with the dialplan
+			// work; until then SIGHUP must not kill the server.
+			log.Warn("SIGHUP received: configuration reload is not available yet; restart to apply changes")
+		}
+	}()
+	return srv.Run(ctx)
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	switch c.Level {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+type sipTracer struct{ log *slog.Logger }
+
+func (t sipTracer) SIPTraceRead(transport, laddr, raddr string, msg []byte) {
+	t.log.Info("sip in", "transport", transport, "local", laddr, "remote", raddr, "msg", string(msg))
+}
+
+func (t sipTracer) SIPTraceWrite(transport, laddr, raddr string, msg []byte) {
+	t.log.Info("sip out", "transport", transport, "local", laddr, "remote", raddr, "msg", string(msg))
+}
+
+func printDemoBanner(w io.Writer, cfg *config.Config) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nCentralino %s is running the embedded DEMO configuration (no centralino.yaml found).\n\n", buildVersion())
+	fmt.Fprintf(&b, "  SIP      udp+tcp %s\n", cfg.SIP.Listen)
+	fmt.Fprintf(&b, "  HTTP     http://%s  (/api/..., /metrics, /healthz)\n", cfg.HTTP.Listen)
+	fmt.Fprintf(&b, "  RTP      ports %s\n", cfg.RTP.Ports)
+	fmt.Fprintf(&b, "  Data     %s\n", cfg.Data)
+	for _, t := range cfg.Tenants {
+		fmt.Fprintf(&b, "  Tenant   %s %q  %s  (extensions %s)\n", t.ID, t.Name, strings.Join(t.Numbers, ", "), strings.Join(t.Extensions, ", "))
+	}
+	for _, t := range cfg.Trunks {
+		if t.Mode == config.TrunkIP {
+			fmt.Fprintf(&b, "  Trunk    %s: IP-authenticated, accepts calls from %s\n", t.Name, strings.Join(t.Allow, ", "))
+		} else {
+			fmt.Fprintf(&b, "  Trunk    %s: registers to %s\n", t.Name, t.Host)
+		}
+	}
+	for _, e := range cfg.Extensions {
+		// Printing passwords is right only here: they are the demo's, and
+		// a newcomer needs them to register a softphone.
+		fmt.Fprintf(&b, "  Phone    extension %s  password %s\n", e.Number, e.Password)
+	}
+	fmt.Fprintf(&b, "\nRegister a softphone as 100 (user 100, password demo-100, server %s), then call it\n", cfg.SIP.Listen)
+	fmt.Fprintf(&b, "from the demo trunk: any SIP client on this machine calling sip:+390200000000@%s.\n", cfg.SIP.Listen)
+	fmt.Fprintf(&b, "Write your own centralino.yaml to leave the demo: 'centralino demo-config' prints a starting point.\n\n")
+	io.WriteString(w, b.String())
+}
+
+func runDemoConfig(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo-config", "Print the embedded demo configuration.", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_, err := stdout.Write(config.DemoYAML())
+	return err
+}

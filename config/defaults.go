@@ -1,0 +1,57 @@
+package config
+
+import "time"
+
+// defaults returns the values of the settings outside the lists that the
+// file leaves out. Every call returns fresh slices.
+func defaults() Config {
+	return Config{
+		SIP: SIP{
+			Listen:         "127.0.0.1:5060",
+			Realm:          "centralino",
+			UserAgent:      "Centralino",
+			AuthAlgorithms: []string{AlgMD5, AlgSHA256},
+			NonceTTL:       5 * time.Minute,
+			MinExpires:     60 * time.Second,
+			MaxExpires:     3600 * time.Second,
+			DefaultExpires: 3600 * time.Second,
+			RingTimeout:    30 * time.Second,
+			// Italian premium-rate numbers (899, 892, ...): a hijacked phone
+			// must not run up a bill.
+			OutboundDeny: []string{"+3989*"},
+		},
+		RTP: RTP{
+			Ports:   "20000-20999",
+			Timeout: 30 * time.Second,
+		},
+		HTTP: HTTP{Listen: "127.0.0.1:8080"},
+		Data: "./centralino-data",
+		Log:  Log{Level: "info", Format: "text"},
+	}
+}
+
+// Defaults of list items, applied when the item leaves the key out.
+const (
+	defaultTransport      = "udp"
+	defaultTrunkExpires   = 300 * time.Second
+	defaultDialFormat     = DialNational
+	defaultCallerIDHeader = CallerIDFrom
+	defaultMaxContacts    = 5
+)
+
+// defaultCalledNumber is where a trunk reads the dialled number. Register
+// trunks (Messagenet and the like) put the registered contact in the
+// Request-URI and the dialled number in To; IP trunks usually put it in the
+// Request-URI.
+func defaultCalledNumber(mode string) []string {
+	if mode == TrunkRegister {
+		return []string{CalledTo, CalledRequestURI}
+	}
+	return []string{CalledRequestURI, CalledTo}
+}
+
+// defaultAllowOutbound lets an extension call Italian landlines (+390...),
+// mobiles (+393...) and the emergency numbers.
+func defaultAllowOutbound() []string {
+	return []string{"+390*", "+393*", "112", "113", "115", "118"}
+}

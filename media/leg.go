@@ -1,0 +1,320 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// readBufferSize fits any RTP packet a phone sends (G.711 at 20 ms is
+	// 172 bytes) with room for header extensions and longer packetisations.
+	readBufferSize = 4096
+	// maxReadErrors ends the reader after that many consecutive socket
+	// errors, rather than spinning; the watchdog then ends the call.
+	maxReadErrors = 50
+	// relatchGrace is how long, after SetRemote moves a leg to a new peer,
+	// packets from the previously latched source may not latch again. They
+	// are the old peer's packets still in flight (a forked call's losing
+	// branch, the phone a call was moved away from), and latching to them
+	// would drop the new peer's audio for the rest of the call.
+	relatchGrace = 500 * time.Millisecond
+)
+
+// Remote is what a leg knows about its peer from the peer's SDP.
+type Remote struct {
+	// Addr is where the peer asked to receive RTP; the zero value means not
+	// known yet. Once a packet arrives, the leg sends to its source instead
+	// (see Leg).
+	Addr netip.AddrPort
+	// Codec is the negotiated audio codec: what we send and expect.
+	Codec Codec
+	// EventPT is the peer's telephone-event payload type, 0 for none.
+	EventPT uint8
+	// Direction is the peer's own direction from its SDP: what it said it
+	// does, not what we answered.
+	Direction Direction
+}
+
+// Handler receives the packets arriving on a leg.
+type Handler interface {
+	// HandleRTP is called on the leg's reader goroutine for every valid RTP
+	// packet from the peer, one at a time. pkt belongs to the leg and is only
+	// valid until HandleRTP returns; the handler may modify it in place (a
+	// bridge rewrites it and sends it on). HandleRTP must not block and must
+	// not call from.Close.
+	HandleRTP(from *Leg, pkt []byte)
+}
+
+// LegStats are a leg's counters.
+type LegStats struct {
+	// Packets and bytes (RTP headers included) accepted from the peer and
+	// sent to it. Packets that are not RTP or come from a source other than
+	// the latched one are not counted.
+	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
+	// LastIn is when the last accepted packet arrived; zero if none did.
+	LastIn time.Time
+	// Source is the latched peer address; zero until the first packet.
+	Source netip.AddrPort
+}
+
+// Leg is one call leg's RTP endpoint: a UDP socket, the reader goroutine
+// that serves it, and the outgoing stream state.
+//
+// Legs do symmetric RTP, because a phone behind NAT advertises a private
+// address in its SDP that we cannot reach: until the first valid packet
+// arrives the leg sends to Remote.Addr; then it latches to that packet's
+// source address and sends there, which is the NAT's public mapping. After
+// latching, packets from other sources are dropped, so that a stray or
+// spoofed stream cannot hijack the call. SetRemote with a different address
+// unlatches.
+type Leg struct {
+	conn  *net.UDPConn
+	log   *slog.Logger
+	local netip.AddrPort
+	now   func() time.Time // time.Now; tests replace it
+
+	remote  atomic.Pointer[Remote]
+	handler atomic.Pointer[handlerRef]
+
+	mu         sync.Mutex     // guards the latch fields below
+	peerAddr   netip.AddrPort // the last real address SetRemote saw
+	latched    bool
+	source     netip.AddrPort
+	prevSource netip.AddrPort // latched before the last SetRemote reset
+	prevUntil  time.Time      // when prevSource may latch again
+	strays     uint64         // packets dropped for their source
+
+	wmu sync.Mutex // guards out; WriteRTP may come from several goroutines
+	out outStream
+
+	packetsIn, packetsOut, bytesIn, bytesOut atomic.Uint64
+	lastIn                                   atomic.Int64 // unix nanoseconds
+
+	lifeMu  sync.Mutex // guards started, closed
+	started bool
+	closed  bool
+	reader  sync.WaitGroup
+}
+
+// handlerRef boxes a Handler so it can sit in an atomic.Pointer, and gives
+// Bridge an identity to compare-and-swap against.
+type handlerRef struct{ h Handler }
+
+// NewLeg wraps conn, which the leg owns from now on (Close closes it).
+// A nil log discards.
+func NewLeg(conn *net.UDPConn, log *slog.Logger) *Leg {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var local netip.AddrPort
+	if a, ok := conn.LocalAddr().(*net.UDPAddr); ok {
+		local = a.AddrPort()
+	}
+	return &Leg{
+		conn:  conn,
+		log:   log.With("rtp_local", local.String()),
+		local: local,
+		now:   time.Now,
+		out:   newOutStream(rand.Uint32(), uint16(rand.Uint32()), rand.Uint32()),
+	}
+}
+
+// LocalAddr returns the address the leg's socket is bound to.
+func (l *Leg) LocalAddr() netip.AddrPort { return l.local }
+
+// Start starts the reader goroutine; it runs until Close. Further calls,
+// and calls after Close, do nothing.
+func (l *Leg) Start() {
+	l.lifeMu.Lock()
+	defer l.lifeMu.Unlock()
+	if l.started || l.closed {
+		return
+	}
+	l.started = true
+	l.reader.Go(l.read)
+}
+
+// Close closes the socket and waits for the reader goroutine to exit. It is
+// safe to call more than once and from several goroutines; only the first
+// call reports an error. It must not be called from a Handler.
+func (l *Leg) Close() error {
+	l.lifeMu.Lock()
+	first := !l.closed
+	l.closed = true
+	l.lifeMu.Unlock()
+	var err error
+	if first {
+		if cerr := l.conn.Close(); cerr != nil {
+			err = fmt.Errorf("close rtp socket %s: %w", l.local, cerr)
+		}
+	}
+	l.reader.Wait()
+	return err
+}
+
+// SetRemote records what was negotiated with the peer. It is safe at any
+// time, e.g. on a re-INVITE, and applies to the next packet. A new address
+// unlatches the leg, since the peer moved; learning the address for the
+// first time does not (the peer may have started sending before we saw its
+// SDP, and it is the same peer), and neither does an RFC 2543 hold to
+// 0.0.0.0 and back.
+func (l *Leg) SetRemote(r Remote) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if a := r.Addr; a.IsValid() && !a.Addr().IsUnspecified() {
+		if l.peerAddr.IsValid() && l.peerAddr != a && l.latched {
+			if l.source != a {
+				l.prevSource, l.prevUntil = l.source, l.now().Add(relatchGrace)
+			}
+			l.latched, l.source = false, netip.AddrPort{}
+			l.log.Debug("rtp unlatched: peer moved", "old", l.peerAddr.String(), "new", a.String())
+		}
+		l.peerAddr = a
+	}
+	l.remote.Store(&r)
+}
+
+// Remote returns what SetRemote recorded last; the zero Remote before.
+func (l *Leg) Remote() Remote {
+	if r := l.remote.Load(); r != nil {
+		return *r
+	}
+	return Remote{}
+}
+
+// SetHandler sets the handler that receives the leg's packets; nil reads and
+// discards them (they still latch and count). It takes effect at once.
+func (l *Leg) SetHandler(h Handler) {
+	if h == nil {
+		l.handler.Store(nil)
+		return
+	}
+	l.handler.Store(&handlerRef{h: h})
+}
+
+// WriteRTP sends pkt, an RTP packet from any source, to the peer as part of
+// the leg's own stream: it rewrites SSRC, sequence number and timestamp in
+// place (see outStream). The packet is dropped without error while there is
+// nowhere to send (no latched source and no Remote.Addr, or a null hold
+// address) or while the peer said it does not receive (sendonly, inactive).
+func (l *Leg) WriteRTP(pkt []byte) error {
+	if _, _, ok := parseRTP(pkt); !ok {
+		return errNotRTP
+	}
+	r := l.remote.Load()
+	if r == nil || !r.Direction.Receives() || r.Addr.Addr().IsUnspecified() {
+		return nil
+	}
+	l.mu.Lock()
+	dst := r.Addr
+	if l.latched {
+		dst = l.source
+	}
+	l.mu.Unlock()
+	if !dst.IsValid() {
+		return nil
+	}
+
+	l.wmu.Lock()
+	l.out.rewrite(pkt, l.now())
+	l.wmu.Unlock()
+
+	n, err := l.conn.WriteToUDPAddrPort(pkt, dst)
+	if err != nil {
+		return fmt.Errorf("send rtp to %s: %w", dst, err)
+	}
+	l.packetsOut.Add(1)
+	l.bytesOut.Add(uint64(n))
+	return nil
+}
+
+// Stats returns a snapshot of the leg's counters.
+func (l *Leg) Stats() LegStats {
+	s := LegStats{
+		PacketsIn:  l.packetsIn.Load(),
+		PacketsOut: l.packetsOut.Load(),
+		BytesIn:    l.bytesIn.Load(),
+		BytesOut:   l.bytesOut.Load(),
+	}
+	if ns := l.lastIn.Load(); ns != 0 {
+		s.LastIn = time.Unix(0, ns)
+	}
+	l.mu.Lock()
+	s.Source = l.source
+	l.mu.Unlock()
+	return s
+}
+
+// read is the reader goroutine: socket → validate → latch → count → handler.
+func (l *Leg) read() {
+	buf := make([]byte, readBufferSize)
+	errs := 0
+	for {
+		n, from, err := l.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if errs++; errs >= maxReadErrors {
+				l.log.Error("rtp reader stopped", "err", err)
+				return
+			}
+			continue
+		}
+		errs = 0
+		pkt := buf[:n]
+		if _, _, ok := parseRTP(pkt); !ok {
+			continue // RTCP, STUN, garbage: nothing a relay can use
+		}
+		// A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; compare
+		// and latch them as plain IPv4, as SDP writes them.
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		if !l.admit(from) {
+			continue
+		}
+		l.packetsIn.Add(1)
+		l.bytesIn.Add(uint64(n))
+		l.lastIn.Store(l.now().UnixNano())
+		if h := l.handler.Load(); h != nil {
+			h.h.HandleRTP(l, pkt)
+		}
+	}
+}
+
+// admit applies symmetric-RTP latching to a packet from from.
+func (l *Leg) admit(from netip.AddrPort) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.latched {
+		if from == l.source {
+			return true
+		}
+		l.stray(from)
+		return false
+	}
+	if from == l.prevSource && l.now().Before(l.prevUntil) {
+		l.stray(from)
+		return false
+	}
+	l.latched, l.source = true, from
+	l.log.Debug("rtp latched", "source", from.String())
+	return true
+}
+
+// stray counts a packet dropped for its source and logs the first one and
+// then one in a thousand, so that a flood cannot flood the log too.
+// l.mu must be held.
+func (l *Leg) stray(from netip.AddrPort) {
+	l.strays++
+	if l.strays%1000 == 1 && l.log.Enabled(context.Background(), slog.LevelDebug) {
+		l.log.Debug("rtp from unexpected source dropped", "from", from.String(), "latched", l.source.String(), "dropped", l.strays)
+	}
+}

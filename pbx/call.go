@@ -1,0 +1,463 @@
+package pbx
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/centralino/centralino/config"
+	"github.com/centralino/centralino/media"
+	"github.com/centralino/centralino/pbx/store"
+)
+
+// Who ended a call, as recorded in CDRs.
+const (
+	byCaller  = "caller"
+	byCallee  = "callee"
+	byTimeout = "timeout"
+	bySystem  = "system"
+)
+
+// Call dispositions.
+const (
+	dispAnswered  = "answered"
+	dispNoAnswer  = "no-answer"
+	dispBusy      = "busy"
+	dispCancelled = "cancelled"
+	dispFailed    = "failed"
+)
+
+// side names a call's two legs: A is the caller, B the answered callee.
+type side int
+
+const (
+	sideA side = iota
+	sideB
+)
+
+func (sd side) String() string {
+	if sd == sideA {
+		return "A"
+	}
+	return "B"
+}
+
+// leg is one SIP dialog of a call with its media.
+type leg struct {
+	media *media.Leg
+
+	mu sync.Mutex
+	// sdp is our last description for this leg; its version is bumped on
+	// every change (RFC 3264 §8).
+	sdp media.SDPParams
+	// remoteCSeq guards against reordered in-dialog requests.
+	remoteCSeq uint32
+	// lateOffer is set while we wait for the answer in an ACK (INVITE or
+	// re-INVITE without SDP, RFC 3261 §13.2.1).
+	lateOffer bool
+	// acks are signalled when the ACK for a 2xx to a re-INVITE arrives.
+	acks map[uint32]chan struct{}
+}
+
+func (l *leg) nextSDP(f func(p *media.SDPParams)) media.SDPParams {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f(&l.sdp)
+	l.sdp.Version++
+	return l.sdp
+}
+
+// call is one B2BUA call: leg A (the caller, we are UAS) bridged to leg B
+// (the callee that answered, we are UAC).
+type call struct {
+	id      string
+	srv     *Server
+	cfg     *config.Config // the snapshot the call started with
+	log     *slog.Logger
+	rt      *route
+	invite  *sip.Request
+	started time.Time
+
+	a      *sipgo.DialogServerSession
+	b      *sipgo.DialogClientSession
+	legA   leg
+	legB   leg
+	aOffer *media.SessionDescription // nil when the caller sent no SDP
+
+	unbridge func()
+	endOnce  sync.Once
+	done     chan struct{}
+	// bg tracks goroutines the call owns beyond its handler (branches
+	// still cancelling after the answer).
+	bg sync.WaitGroup
+
+	mu         sync.Mutex
+	hangupBy   string
+	reason     string
+	answered   time.Time
+	answeredBy string
+	state      string
+}
+
+func newCallID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func randUint64() uint64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return binary.BigEndian.Uint64(b[:]) >> 2 // keep it positive in o= lines
+}
+
+func newCall(s *Server, cfg *config.Config, req *sip.Request, rt *route) *call {
+	id := newCallID()
+	tenant := ""
+	if rt.tenant != nil {
+		tenant = rt.tenant.ID
+	}
+	c := &call{
+		id: id, srv: s, cfg: cfg, rt: rt, invite: req, started: s.now(), done: make(chan struct{}), state: "routing",
+		log: s.log.With("call", id, "call_id", callID(req), "direction", rt.direction, "caller", rt.caller, "called", rt.called, "tenant", tenant),
+	}
+	return c
+}
+
+// end asks the call to finish; the first reason wins.
+func (c *call) end(by, reason string) {
+	c.endOnce.Do(func() {
+		c.mu.Lock()
+		c.hangupBy, c.reason = by, reason
+		c.mu.Unlock()
+		close(c.done)
+	})
+}
+
+func (c *call) setState(st string) {
+	c.mu.Lock()
+	c.state = st
+	c.mu.Unlock()
+}
+
+// run is the call's life, on the INVITE handler's goroutine.
+func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
+	s := c.srv
+	a, err := s.dialogUA(req.Transport()).ReadInvite(req, tx)
+	if err != nil {
+		c.log.Warn("cannot read invite", "error", err)
+		respond(tx, req, sip.StatusBadRequest, "Bad Request", nil)
+		return
+	}
+	c.a = a
+	s.calls.add(c)
+	s.calls.bindDialog(a.ID, c, sideA)
+	s.metrics.activeCalls.Inc()
+	defer s.metrics.activeCalls.Dec()
+	defer s.calls.remove(c)
+	c.legA.remoteCSeq = req.CSeq().SeqNo
+
+	disp, code := c.setup(tx)
+	if disp != dispAnswered {
+		c.finish(disp, code)
+		return
+	}
+	c.setState("answered")
+	c.log.Info("call answered", "answered_by", c.answeredBy)
+	stopWatch := s.watchdog.Watch(c.cfg.RTP.Timeout, func() { c.end(byTimeout, "media timeout") }, c.legA.media, c.legB.media)
+	<-c.done
+	stopWatch()
+	c.hangup()
+	c.finish(dispAnswered, sip.StatusOK)
+}
+
+// setup does everything up to the caller's ACK: media, forking, answer.
+// It returns the disposition and the final code sent to the caller.
+func (c *call) setup(tx sip.ServerTransaction) (string, int) {
+	s := c.srv
+	if body := c.invite.Body(); len(body) > 0 {
+		offer, err := media.ParseSDP(body)
+		if err != nil {
+			code, reason := sip.StatusBadRequest, "Malformed SDP"
+			if errors.Is(err, media.ErrNoAudio) {
+				code, reason = sip.StatusNotAcceptableHere, "No Audio Stream"
+			}
+			c.log.Info("refusing offer", "error", err)
+			c.reject(code, reason)
+			return dispFailed, code
+		}
+		if _, err := media.Negotiate(offer, supportedCodecs); err != nil {
+			c.log.Info("no common codec", "offer", codecNames(offer.Codecs))
+			c.reject(sip.StatusNotAcceptableHere, "Not Acceptable Here")
+			return dispFailed, sip.StatusNotAcceptableHere
+		}
+		c.aOffer = offer
+	}
+	var err error
+	if c.legA.media, err = c.newMediaLeg(); err != nil {
+		c.log.Error("no RTP port for leg A", "error", err)
+		c.reject(sip.StatusServiceUnavailable, "Media Ports Exhausted")
+		return dispFailed, sip.StatusServiceUnavailable
+	}
+	if c.legB.media, err = c.newMediaLeg(); err != nil {
+		c.log.Error("no RTP port for leg B", "error", err)
+		c.reject(sip.StatusServiceUnavailable, "Media Ports Exhausted")
+		return dispFailed, sip.StatusServiceUnavailable
+	}
+	c.legA.sdp = media.SDPParams{SessionID: randUint64(), Addr: netip.AddrPortFrom(s.rtpIP, c.legA.media.LocalAddr().Port()), Ptime: 20}
+	c.legB.sdp = media.SDPParams{SessionID: randUint64(), Addr: netip.AddrPortFrom(s.rtpIP, c.legB.media.LocalAddr().Port()), Ptime: 20}
+
+	c.setState("ringing")
+	out := c.fork()
+	switch {
+	case out.winner == nil && out.cancelled:
+		// The transaction layer already answered the CANCEL and sent 487.
+		return dispCancelled, sip.StatusRequestTerminated
+	case out.winner == nil:
+		c.reject(out.code, out.reason)
+		return out.disposition, out.code
+	}
+	if err := c.answer(out.winner); err != nil {
+		c.log.Warn("answering the caller failed", "error", err)
+		c.end(bySystem, err.Error())
+		c.hangup()
+		return dispFailed, sip.StatusInternalServerError
+	}
+	return dispAnswered, sip.StatusOK
+}
+
+var supportedCodecs = []string{"PCMA", "PCMU"}
+
+func codecNames(cs []media.Codec) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name
+	}
+	return out
+}
+
+func (c *call) newMediaLeg() (*media.Leg, error) {
+	conn, err := c.srv.ports.Listen()
+	if err != nil {
+		return nil, err
+	}
+	l := media.NewLeg(conn, c.log)
+	l.Start()
+	return l, nil
+}
+
+// reject sends a final error response to the caller.
+func (c *call) reject(code int, reason string) {
+	if err := c.a.Respond(code, reason, nil); err != nil {
+		c.log.Debug("reject", "code", code, "error", err)
+	}
+}
+
+// answer connects the winning branch: media, then 200 OK to the caller,
+// which returns when the caller's ACK arrives.
+func (c *call) answer(br *branch) error {
+	res := br.sess.InviteResponse
+	c.b = br.sess
+	c.srv.calls.bindDialog(br.sess.ID, c, sideB)
+	c.mu.Lock()
+	c.answered, c.answeredBy = c.srv.now(), br.target.label
+	c.mu.Unlock()
+
+	bAnswer, err := media.ParseSDP(res.Body())
+	if err != nil {
+		return fmt.Errorf("callee answer: %w", err)
+	}
+	bCodec, err := media.Negotiate(bAnswer, supportedCodecs)
+	if err != nil {
+		return fmt.Errorf("callee answer: %w", err)
+	}
+	c.legB.media.SetRemote(remoteOf(bAnswer, bCodec))
+
+	var body []byte
+	if c.aOffer == nil {
+		// Late offer: our 200 carries the offer, the ACK the answer.
+		c.legA.mu.Lock()
+		c.legA.lateOffer = true
+		c.legA.mu.Unlock()
+		body = media.OfferSDP(c.legA.nextSDP(func(p *media.SDPParams) {
+			p.Codecs, p.EventPT, p.Direction = []media.Codec{bCodec}, bAnswer.EventPT, media.SendRecv
+		}))
+	} else {
+		body = c.answerA(bAnswer)
+		aCodec, _ := media.Negotiate(c.aOffer, []string{bCodec.Name})
+		if aCodec.Name == "" {
+			aCodec, _ = media.Negotiate(c.aOffer, supportedCodecs)
+		}
+		c.legA.media.SetRemote(remoteOf(c.aOffer, aCodec))
+	}
+	c.bridge()
+	if err := c.a.RespondSDP(body); err != nil {
+		return fmt.Errorf("200 to caller: %w", err)
+	}
+	return nil
+}
+
+// answerA returns our SDP answer to the caller's offer, built once: the
+// 200 must repeat what an early 183 said (RFC 3264 §4).
+func (c *call) answerA(bDesc *media.SessionDescription) []byte {
+	c.legA.mu.Lock()
+	if c.legA.sdp.Version > 0 {
+		p := c.legA.sdp
+		c.legA.mu.Unlock()
+		return media.AnswerSDP(c.aOffer, p)
+	}
+	c.legA.mu.Unlock()
+	codec, err := media.Negotiate(c.aOffer, []string{mustNegotiate(bDesc).Name})
+	if err != nil {
+		codec, _ = media.Negotiate(c.aOffer, supportedCodecs)
+	}
+	var ev uint8
+	if bDesc.EventPT != 0 {
+		// Only promise RFC 4733 to the caller if the callee can take it;
+		// otherwise the caller's phone falls back to in-band tones, which
+		// the relay carries.
+		ev = c.aOffer.EventPT
+	}
+	p := c.legA.nextSDP(func(p *media.SDPParams) {
+		p.Codecs, p.EventPT, p.Direction = []media.Codec{codec}, ev, c.aOffer.Direction.Answer()
+	})
+	return media.AnswerSDP(c.aOffer, p)
+}
+
+func mustNegotiate(d *media.SessionDescription) media.Codec {
+	cd, _ := media.Negotiate(d, supportedCodecs)
+	return cd
+}
+
+// remoteOf turns a peer's SDP into what a media leg needs.
+func remoteOf(d *media.SessionDescription, codec media.Codec) media.Remote {
+	dir := d.Direction
+	if d.Hold() && dir == media.SendRecv {
+		dir = media.Inactive // c=0.0.0.0: RFC 2543 hold
+	}
+	return media.Remote{Addr: d.Addr, Codec: codec, EventPT: d.EventPT, Direction: dir}
+}
+
+func (c *call) bridge() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.unbridge == nil {
+		c.unbridge = media.Bridge(c.legA.media, c.legB.media)
+	}
+}
+
+// hangup sends BYE to the legs that did not end the call themselves.
+func (c *call) hangup() {
+	c.mu.Lock()
+	by := c.hangupBy
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	bye := func(f func(context.Context) error, who string) {
+		defer wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := f(ctx); err != nil {
+			c.log.Debug("bye failed", "leg", who, "error", err)
+		}
+	}
+	if by != byCaller && c.a != nil {
+		wg.Add(1)
+		go bye(c.a.Bye, "A")
+	}
+	if by != byCallee && c.b != nil {
+		wg.Add(1)
+		go bye(c.b.Bye, "B")
+	}
+	wg.Wait()
+}
+
+// finish releases media, forgets dialogs and writes the CDR.
+func (c *call) finish(disp string, code int) {
+	s := c.srv
+	c.end(bySystem, "")
+	c.mu.Lock()
+	if c.unbridge != nil {
+		c.unbridge()
+	}
+	c.mu.Unlock()
+	for _, l := range []*media.Leg{c.legA.media, c.legB.media} {
+		if l != nil {
+			l.Close()
+		}
+	}
+	if c.a != nil {
+		s.calls.unbindDialog(c.a.ID)
+		c.a.Close()
+	}
+	if c.b != nil {
+		s.calls.unbindDialog(c.b.ID)
+		c.b.Close()
+	}
+	c.bg.Wait()
+
+	c.mu.Lock()
+	cdr := store.CDR{
+		ID: c.id, Start: c.started, Answer: c.answered, End: s.now(), Direction: c.rt.direction,
+		Caller: c.rt.caller, Called: c.rt.called, AnsweredBy: c.answeredBy,
+		Disposition: disp, Code: code, HangupBy: c.hangupBy, Reason: c.reason,
+	}
+	c.mu.Unlock()
+	if disp == dispCancelled {
+		cdr.HangupBy = byCaller
+	}
+	if c.rt.tenant != nil {
+		cdr.Tenant = c.rt.tenant.ID
+	}
+	if c.rt.trunk != nil {
+		cdr.Trunk = c.rt.trunk.Name
+	}
+	if err := s.store.AddCDR(cdr); err != nil {
+		c.log.Error("write CDR", "error", err)
+	}
+	s.metrics.callsTotal.WithLabelValues(disp).Inc()
+	c.log.Info("call ended", "disposition", disp, "code", code, "hangup_by", cdr.HangupBy, "reason", cdr.Reason,
+		"duration", cdr.End.Sub(cdr.Start).Round(time.Millisecond))
+}
+
+// CallInfo is what the API shows about a call in progress.
+type CallInfo struct {
+	ID         string    `json:"id"`
+	CallID     string    `json:"call_id"`
+	Direction  string    `json:"direction"`
+	State      string    `json:"state"`
+	Caller     string    `json:"caller"`
+	CallerName string    `json:"caller_name"`
+	Called     string    `json:"called"`
+	Tenant     string    `json:"tenant"`
+	Trunk      string    `json:"trunk"`
+	Started    time.Time `json:"started"`
+	Answered   time.Time `json:"answered"`
+	AnsweredBy string    `json:"answered_by"`
+}
+
+func (c *call) info() CallInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ci := CallInfo{
+		ID: c.id, CallID: callID(c.invite), Direction: c.rt.direction, State: c.state,
+		Caller: c.rt.caller, CallerName: c.rt.callerName, Called: c.rt.called,
+		Started: c.started, Answered: c.answered, AnsweredBy: c.answeredBy,
+	}
+	if c.rt.tenant != nil {
+		ci.Tenant = c.rt.tenant.ID
+	}
+	if c.rt.trunk != nil {
+		ci.Trunk = c.rt.trunk.Name
+	}
+	return ci
+}

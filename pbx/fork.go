@@ -1,0 +1,343 @@
+package pbx
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/centralino/centralino/media"
+	"github.com/centralino/centralino/pbx/number"
+)
+
+// branch is one outgoing INVITE of a fork.
+type branch struct {
+	target dialTarget
+	sess   *sipgo.DialogClientSession // set before the branch's first event
+	cancel context.CancelFunc
+}
+
+// branchEvent is a provisional response (done=false) or the end of a
+// branch's INVITE transaction (done=true, err=nil when it answered).
+type branchEvent struct {
+	br   *branch
+	res  *sip.Response
+	done bool
+	err  error
+}
+
+type forkOutcome struct {
+	winner      *branch
+	cancelled   bool // by the caller
+	disposition string
+	code        int
+	reason      string
+}
+
+// fork rings every target in parallel (RFC 3261 §16.7-style, but as a
+// B2BUA): the first 2xx wins, the others are cancelled; 180/183 are
+// relayed to the caller; the caller's CANCEL and the ring timeout cancel
+// all branches.
+func (c *call) fork() forkOutcome {
+	targets := c.rt.targets
+	events := make(chan branchEvent, 16*len(targets)+1)
+	branches := make([]*branch, 0, len(targets))
+	for _, t := range targets {
+		bctx, cancel := context.WithCancel(context.Background())
+		br := &branch{target: t, cancel: cancel}
+		branches = append(branches, br)
+		c.bg.Add(1)
+		go c.runBranch(bctx, br, events)
+	}
+	cancelAllBut := func(keep *branch) {
+		for _, br := range branches {
+			if br != keep {
+				br.cancel()
+			}
+		}
+	}
+
+	ring := time.NewTimer(c.cfg.SIP.RingTimeout)
+	defer ring.Stop()
+	pending := len(branches)
+	var (
+		out      forkOutcome
+		timedOut bool
+		codes    []int
+		last     *sip.Response
+		relayed  = map[int]bool{}
+		early    bool
+	)
+	for pending > 0 && out.winner == nil && !out.cancelled && !timedOut {
+		select {
+		case ev := <-events:
+			if !ev.done {
+				early = c.relayProvisional(ev, relayed, early)
+				continue
+			}
+			pending--
+			if ev.err == nil {
+				out.winner = ev.br
+				cancelAllBut(ev.br)
+				continue
+			}
+			var de *sipgo.ErrDialogResponse
+			if errors.As(ev.err, &de) {
+				codes = append(codes, de.Res.StatusCode)
+				last = de.Res
+			}
+			c.log.Debug("branch failed", "target", ev.br.target.label, "error", ev.err)
+		case <-ring.C:
+			timedOut = true
+			cancelAllBut(nil)
+		case <-c.a.Context().Done():
+			out.cancelled = true
+			cancelAllBut(nil)
+		}
+	}
+	if pending > 0 {
+		// Cancelled branches may still answer (a 200 crossing our CANCEL):
+		// those must be ACKed and hung up. This goroutine is the call's.
+		c.bg.Add(1)
+		go c.drainBranches(events, pending)
+	}
+	if out.winner != nil || out.cancelled {
+		return out
+	}
+	out.disposition, out.code, out.reason = dispNoAnswer, sip.StatusTemporarilyUnavailable, "Temporarily Unavailable"
+	switch {
+	case timedOut:
+		out.reason = "No Answer"
+	case len(codes) == len(branches) && allBusy(codes):
+		out.disposition, out.code, out.reason = dispBusy, sip.StatusBusyHere, "Busy Here"
+	case len(branches) == 1 && branches[0].target.trunk != nil && last != nil:
+		// Through a trunk the provider knows best why: relay its answer,
+		// except auth problems, which are ours and not the caller's.
+		out.disposition, out.code, out.reason = dispFailed, last.StatusCode, last.Reason
+		switch last.StatusCode {
+		case sip.StatusUnauthorized, sip.StatusProxyAuthRequired:
+			out.code, out.reason = sip.StatusServiceUnavailable, "Trunk Authentication Failed"
+		case sip.StatusBusyHere, sip.StatusGlobalBusyEverywhere:
+			out.disposition = dispBusy
+		case sip.StatusTemporarilyUnavailable, sip.StatusRequestTimeout:
+			out.disposition = dispNoAnswer
+		}
+	}
+	return out
+}
+
+func allBusy(codes []int) bool {
+	for _, c := range codes {
+		switch c {
+		case sip.StatusBusyHere, sip.StatusGlobalBusyEverywhere, sip.StatusGlobalDecline:
+		default:
+			return false
+		}
+	}
+	return len(codes) > 0
+}
+
+// relayProvisional tells the caller the callee is ringing, once, and
+// starts early media when a callee sends SDP in a 183. It returns whether
+// early media is on.
+func (c *call) relayProvisional(ev branchEvent, relayed map[int]bool, early bool) bool {
+	res := ev.res
+	switch {
+	case res.StatusCode == sip.StatusSessionInProgress && len(res.Body()) > 0 && c.aOffer != nil && !early:
+		desc, err := media.ParseSDP(res.Body())
+		if err != nil {
+			c.log.Debug("ignoring early media SDP", "error", err)
+			return early
+		}
+		codec, err := media.Negotiate(desc, supportedCodecs)
+		if err != nil {
+			return early
+		}
+		c.legB.media.SetRemote(remoteOf(desc, codec))
+		answer := c.answerA(desc)
+		aCodec, err := media.Negotiate(c.aOffer, []string{codec.Name})
+		if err != nil {
+			aCodec, _ = media.Negotiate(c.aOffer, supportedCodecs)
+		}
+		c.legA.media.SetRemote(remoteOf(c.aOffer, aCodec))
+		c.bridge()
+		if err := c.a.Respond(sip.StatusSessionInProgress, "Session Progress", answer, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
+			c.log.Debug("relay 183", "error", err)
+		}
+		relayed[sip.StatusSessionInProgress] = true
+		return true
+	case early:
+		return early
+	case res.StatusCode == sip.StatusSessionInProgress || res.StatusCode == sip.StatusRinging:
+		if relayed[res.StatusCode] || relayed[sip.StatusRinging] {
+			return early
+		}
+		relayed[res.StatusCode] = true
+		if err := c.a.Respond(res.StatusCode, res.Reason, nil); err != nil {
+			c.log.Debug("relay provisional", "code", res.StatusCode, "error", err)
+		}
+	}
+	return early
+}
+
+// drainBranches consumes the events of branches still running after the
+// fork was decided.
+func (c *call) drainBranches(events <-chan branchEvent, pending int) {
+	defer c.bg.Done()
+	for pending > 0 {
+		ev := <-events
+		if !ev.done {
+			continue
+		}
+		pending--
+		if ev.err == nil {
+			c.log.Info("late answer from a cancelled branch: hanging it up", "target", ev.br.target.label)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ev.br.sess.Bye(ctx)
+			cancel()
+			ev.br.sess.Close()
+		}
+	}
+}
+
+// runBranch sends one INVITE and waits for its final response. A 2xx is
+// ACKed here, at once, whatever the fork decides.
+func (c *call) runBranch(ctx context.Context, br *branch, events chan<- branchEvent) {
+	defer c.bg.Done()
+	req := c.branchInvite(br.target)
+	sess, err := c.srv.dialogUA(br.target.transport).WriteInvite(ctx, req)
+	if err != nil {
+		events <- branchEvent{br: br, done: true, err: err}
+		return
+	}
+	br.sess = sess
+	opts := sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+		if res.IsProvisional() && res.StatusCode > 100 {
+			select {
+			case events <- branchEvent{br: br, res: res}:
+			default: // a flood of provisionals is not worth blocking for
+			}
+		}
+		return nil
+	}}
+	if t := br.target.trunk; t != nil {
+		opts.Username = t.AuthUsername
+		if opts.Username == "" {
+			opts.Username = t.Username
+		}
+		opts.Password = t.Password
+	}
+	err = sess.WaitAnswer(ctx, opts)
+	if err == nil {
+		if aerr := sess.Ack(context.Background()); aerr != nil {
+			c.log.Warn("ACK failed", "target", br.target.label, "error", aerr)
+		}
+	}
+	events <- branchEvent{br: br, done: true, err: err}
+}
+
+// branchInvite builds the INVITE of one branch: our SDP offer (the
+// caller's codecs, so that no transcoding is needed), the caller's
+// identity, and a trunk's caller-ID and header rules.
+func (c *call) branchInvite(t dialTarget) *sip.Request {
+	s := c.srv
+	req := sip.NewRequest(sip.INVITE, *t.ruri.Clone())
+	req.SetTransport(t.transport)
+	if t.dest != "" {
+		req.SetDestination(t.dest)
+	}
+
+	fromUser, display := c.rt.caller, c.rt.callerName
+	fromHost := s.publicHost
+	toURI := sip.Uri{Scheme: "sip", User: t.ruri.User, Host: s.publicHost}
+	var identity sip.Header
+	if tr := t.trunk; tr != nil {
+		domain := tr.Domain
+		if domain == "" {
+			domain, _ = splitHostPort(tr.Host)
+		}
+		fromHost = domain
+		toURI.Host = domain
+		presented := c.presentedNumber()
+		switch tr.CallerID.Header {
+		case "pai", "ppi":
+			name := "P-Asserted-Identity"
+			if tr.CallerID.Header == "ppi" {
+				name = "P-Preferred-Identity"
+			}
+			identity = sip.NewHeader(name, "<sip:"+presented+"@"+domain+">")
+			fromUser = tr.CallerID.FromUser
+			if fromUser == "" {
+				fromUser = tr.Username
+			}
+		default:
+			fromUser = number.Format(presented, tr.DialFormat)
+		}
+		if fromUser == "" {
+			fromUser = "anonymous"
+		}
+	}
+	fromParams := sip.NewParams()
+	fromParams.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(&sip.FromHeader{DisplayName: display, Address: sip.Uri{Scheme: "sip", User: fromUser, Host: fromHost}, Params: fromParams})
+	req.AppendHeader(&sip.ToHeader{Address: toURI, Params: sip.NewParams()})
+	if identity != nil {
+		req.AppendHeader(identity)
+	}
+	mf := sip.MaxForwardsHeader(70)
+	if in := c.invite.MaxForwards(); in != nil && *in > 0 {
+		mf = sip.MaxForwardsHeader(*in - 1)
+	}
+	req.AppendHeader(&mf)
+	req.AppendHeader(sip.NewHeader("Allow", s.allowed()))
+	req.AppendHeader(sip.NewHeader("User-Agent", c.cfg.SIP.UserAgent))
+	if t.trunk != nil && c.rt.direction == dirInbound {
+		for _, name := range t.trunk.CopyHeaders {
+			for _, h := range c.invite.GetHeaders(name) {
+				req.AppendHeader(sip.NewHeader(h.Name(), h.Value()))
+			}
+		}
+	}
+
+	p := c.legB.nextSDP(func(p *media.SDPParams) {
+		p.Codecs = nil
+		if c.aOffer != nil {
+			for _, cd := range c.aOffer.Codecs {
+				if cd.Name == "PCMA" || cd.Name == "PCMU" {
+					p.Codecs = append(p.Codecs, cd)
+				}
+			}
+			p.EventPT = c.aOffer.EventPT
+		} else {
+			p.Codecs = []media.Codec{{Name: "PCMA", PayloadType: 8, ClockRate: 8000}, {Name: "PCMU", PayloadType: 0, ClockRate: 8000}}
+			p.EventPT = 101
+		}
+		p.Direction = media.SendRecv
+	})
+	req.SetBody(media.OfferSDP(p))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	s.setLocalAddr(req)
+	return req
+}
+
+// presentedNumber is the E.164 number shown to the called party on an
+// outbound call: the extension's own caller ID, else its tenant's first
+// number.
+func (c *call) presentedNumber() string {
+	if e := c.rt.fromExt; e != nil && e.CallerID != "" {
+		return e.CallerID
+	}
+	if c.rt.tenant != nil && len(c.rt.tenant.Numbers) > 0 {
+		return c.rt.tenant.Numbers[0]
+	}
+	if c.rt.direction == dirInbound {
+		return c.rt.caller
+	}
+	return ""
+}
+
+// itoa keeps strconv out of hot call sites' signatures.
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,57 @@
+package pbx
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the server's Prometheus collectors, on a registry of its own
+// (no global state: tests run several servers in one process).
+type metrics struct {
+	registry      *prometheus.Registry
+	registrations prometheus.Gauge
+	activeCalls   prometheus.Gauge
+	callsTotal    *prometheus.CounterVec
+	authFailures  *prometheus.CounterVec
+	trunkUp       *prometheus.GaugeVec
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		registrations: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "centralino_registrations", Help: "Registered contacts of extensions.",
+		}),
+		activeCalls: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "centralino_active_calls", Help: "Calls in progress (ringing or answered).",
+		}),
+		callsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "centralino_calls_total", Help: "Calls by final disposition.",
+		}, []string{"disposition"}),
+		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "centralino_auth_failures_total", Help: "Digest authentication failures.",
+		}, []string{"method"}),
+		trunkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "centralino_trunk_registered", Help: "1 when a register-mode trunk is registered.",
+		}, []string{"trunk"}),
+	}
+	for _, d := range []string{dispAnswered, dispNoAnswer, dispBusy, dispCancelled, dispFailed, "rejected"} {
+		m.callsTotal.WithLabelValues(d)
+	}
+	m.registry.MustRegister(m.registrations, m.activeCalls, m.callsTotal, m.authFailures, m.trunkUp,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, t := range s.config().Trunks {
+		if t.Mode == "register" {
+			m.trunkUp.WithLabelValues(t.Name).Set(0)
+		}
+	}
+	return m
+}
+
+func (m *metrics) setTrunk(name string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.trunkUp.WithLabelValues(name).Set(v)
+}

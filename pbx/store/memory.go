@@ -1,0 +1,119 @@
+package store
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Memory is a Store in memory with the same behaviour as Bolt, for tests of
+// the packages that use a Store.
+type Memory struct {
+	mu     sync.Mutex
+	closed bool                    // guarded by mu
+	regs   map[string]Registration // by regKey; guarded by mu
+	cdrs   map[string]CDR          // by cdrKey; guarded by mu
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory {
+	return &Memory{
+		regs: make(map[string]Registration),
+		cdrs: make(map[string]CDR),
+	}
+}
+
+// SaveRegistration upserts r.
+func (m *Memory) SaveRegistration(r Registration) error {
+	if err := validateRegistration(r); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.regs[string(regKey(r.AOR, r.Contact))] = r
+	return nil
+}
+
+// DeleteRegistration removes the binding (aor, contact) if present.
+func (m *Memory) DeleteRegistration(aor, contact string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	delete(m.regs, string(regKey(aor, contact)))
+	return nil
+}
+
+// Registrations returns the live bindings in key order and drops the expired.
+func (m *Memory) Registrations(now time.Time) ([]Registration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	keys := make([]string, 0, len(m.regs))
+	for k, r := range m.regs {
+		if !r.Expires.After(now) {
+			delete(m.regs, k)
+			continue
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var out []Registration
+	for _, k := range keys {
+		out = append(out, m.regs[k])
+	}
+	return out, nil
+}
+
+// AddCDR stores c.
+func (m *Memory) AddCDR(c CDR) error {
+	if err := validateCDR(c); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.cdrs[string(cdrKey(c))] = c
+	return nil
+}
+
+// CDRs returns at most limit records, newest Start first, ordered as Bolt orders them.
+func (m *Memory) CDRs(limit int) ([]CDR, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	keys := make([]string, 0, len(m.cdrs))
+	for k := range m.cdrs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return strings.Compare(b, a) })
+	if limit > 0 && len(keys) > limit {
+		keys = keys[:limit]
+	}
+	var out []CDR
+	for _, k := range keys {
+		out = append(out, m.cdrs[k])
+	}
+	return out, nil
+}
+
+// Close marks the store closed; calling it again is a no-op.
+func (m *Memory) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	return nil
+}

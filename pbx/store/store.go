@@ -1,0 +1,109 @@
+// Package store keeps Centralino's runtime data (registrations, CDRs) on bbolt, with an in-memory twin for tests.
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// ErrLocked is returned (wrapped) by Open when another process holds the
+// data file's lock. It wraps bbolt's ErrTimeout.
+var ErrLocked = fmt.Errorf("data file locked: %w", bolterrors.ErrTimeout)
+
+// ErrClosed is returned by every method but Close once the store is closed.
+var ErrClosed = errors.New("store closed")
+
+// Registration is one binding of an address of record to a contact.
+type Registration struct {
+	AOR       string    `json:"aor"`       // extension number
+	Contact   string    `json:"contact"`   // Contact URI as sent by the phone
+	Source    string    `json:"source"`    // observed source ip:port
+	Transport string    `json:"transport"` // "UDP", "TCP", "TLS"
+	CallID    string    `json:"call_id"`
+	CSeq      uint32    `json:"cseq"`
+	UserAgent string    `json:"user_agent"`
+	Expires   time.Time `json:"expires"`
+	Updated   time.Time `json:"updated"`
+}
+
+// CDR is the record of one finished call.
+type CDR struct {
+	ID          string    `json:"id"` // unique per call
+	Start       time.Time `json:"start"`
+	Answer      time.Time `json:"answer"` // zero if never answered
+	End         time.Time `json:"end"`
+	Direction   string    `json:"direction"` // inbound, outbound, internal
+	Caller      string    `json:"caller"`
+	Called      string    `json:"called"`
+	Tenant      string    `json:"tenant"`
+	Trunk       string    `json:"trunk"`
+	AnsweredBy  string    `json:"answered_by"` // extension (or later operator) that answered
+	Disposition string    `json:"disposition"` // answered, no-answer, busy, cancelled, rejected, failed
+	Code        int       `json:"code"`        // final SIP status sent to the caller (200 when answered)
+	HangupBy    string    `json:"hangup_by"`   // caller, callee, timeout, system
+	Reason      string    `json:"reason"`      // short human text
+}
+
+// Store is the runtime data the PBX keeps across restarts. Every method is
+// one transaction and safe for concurrent use.
+type Store interface {
+	// SaveRegistration inserts or replaces the binding (r.AOR, r.Contact).
+	// It returns once the binding is durable.
+	SaveRegistration(r Registration) error
+	// DeleteRegistration removes a binding; removing an absent one is not an error.
+	DeleteRegistration(aor, contact string) error
+	// Registrations returns the bindings with Expires after now, ordered by
+	// AOR then Contact, and deletes the expired ones.
+	Registrations(now time.Time) ([]Registration, error)
+	// AddCDR stores a call record; c.ID and c.Start are required.
+	AddCDR(c CDR) error
+	// CDRs returns at most limit records (all when limit <= 0), newest Start first.
+	CDRs(limit int) ([]CDR, error)
+	// Close releases the store; calling it again is a no-op.
+	Close() error
+}
+
+// regKey joins AOR and Contact with a NUL, which neither can contain, so
+// keys are unique and sort by AOR first.
+func regKey(aor, contact string) []byte {
+	k := make([]byte, 0, len(aor)+1+len(contact))
+	k = append(k, aor...)
+	k = append(k, 0)
+	return append(k, contact...)
+}
+
+// cdrKey starts with the big-endian start time so byte order is time order
+// and a cursor can walk newest-first from Last; the ID keeps keys unique.
+func cdrKey(c CDR) []byte {
+	k := make([]byte, 8, 8+len(c.ID))
+	binary.BigEndian.PutUint64(k, uint64(c.Start.UnixNano()))
+	return append(k, c.ID...)
+}
+
+func validateRegistration(r Registration) error {
+	if r.AOR == "" {
+		return errors.New("registration: empty aor")
+	}
+	if r.Contact == "" {
+		return fmt.Errorf("registration %s: empty contact", r.AOR)
+	}
+	return nil
+}
+
+func validateCDR(c CDR) error {
+	if c.ID == "" {
+		return errors.New("cdr: empty id")
+	}
+	// The key holds Start as unsigned nanoseconds: times before 1970 (the
+	// zero time above all) would sort as the newest record, and UnixNano is
+	// undefined past 2262.
+	if sec := c.Start.Unix(); sec < 0 || sec >= math.MaxInt64/int64(time.Second) {
+		return fmt.Errorf("cdr %s: start %s out of range", c.ID, c.Start.Format(time.RFC3339))
+	}
+	return nil
+}

@@ -34,7 +34,8 @@ type Config struct {
 
 // SIP configures the signalling side.
 type SIP struct {
-	// Listen is host:port for UDP and TCP (same address for both).
+	// Listen is the IP:port for UDP and TCP (same address for both); a
+	// concrete IP, since SIP is sent from the address it listens on.
 	Listen string `mapstructure:"listen"`
 	// TLSListen, TLSCert and TLSKey enable SIP over TLS when all three are set.
 	TLSListen string `mapstructure:"tls_listen"`
@@ -77,6 +78,7 @@ type RTP struct {
 
 // HTTP configures the admin API, metrics and health endpoint.
 type HTTP struct {
+	// Listen is the IP:port of the HTTP server.
 	Listen string `mapstructure:"listen"`
 	// Token is required by the API when Listen is not a loopback address.
 	Token string `mapstructure:"token"`

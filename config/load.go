@@ -109,7 +109,7 @@ func load(name string, data []byte) (*Config, []*Error) {
 			v.Set(reflect.ValueOf(splitList(v.Interface().([]string))))
 		}
 	}
-	c := &checker{file: name, tree: t, env: env}
+	c := &checker{file: name, tree: t, env: env, firstListing: map[string]string{}}
 	cfg.idx = c.validate(cfg)
 	if len(c.errs) > 0 {
 		return nil, c.errs

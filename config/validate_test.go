@@ -428,7 +428,7 @@ func TestValidateTenants(t *testing.T) {
 			`c.yaml:9: tenants[0].extensions[1]: extension "102" is not defined in extensions`,
 		}},
 		{"extension twice", twoExtensions + "tenants:\n  - id: a\n    name: A\n    extensions: [\"100\", \"100\"]\n", []string{
-			"c.yaml:9: tenants[0].extensions[1]: extension 100 is listed twice",
+			"c.yaml:9: tenants[0].extensions[1]: extension 100 is listed twice (first at line 9)",
 		}},
 		{"extension in two tenants", twoExtensions + "tenants:\n  - id: a\n    name: A\n    extensions: [\"100\"]\n  - id: b\n    name: B\n    extensions:\n      - \"100\"\n", []string{
 			`c.yaml:13: tenants[1].extensions[0]: extension 100 is listed for tenant "b" but already belongs to tenant "a" (line 9); an extension can belong to only one tenant`,

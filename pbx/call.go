@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -227,11 +228,14 @@ func (c *call) setup(tx sip.ServerTransaction) (string, int) {
 		c.reject(out.code, out.reason)
 		return out.disposition, out.code
 	}
-	if err := c.answer(out.winner); err != nil {
+	if code, err := c.answer(out.winner); err != nil {
 		c.log.Warn("answering the caller failed", "error", err)
 		c.end(bySystem, err.Error())
+		if code != 0 {
+			c.reject(code, reasonPhrase(code))
+		}
 		c.hangup()
-		return dispFailed, sip.StatusInternalServerError
+		return dispFailed, cmp.Or(code, sip.StatusOK)
 	}
 	return dispAnswered, sip.StatusOK
 }
@@ -264,8 +268,9 @@ func (c *call) reject(code int, reason string) {
 }
 
 // answer connects the winning branch: media, then 200 OK to the caller,
-// which returns when the caller's ACK arrives.
-func (c *call) answer(br *branch) error {
+// which returns when the caller's ACK arrives. On failure it returns the
+// final code still to send to the caller (0 when the 200 already went).
+func (c *call) answer(br *branch) (int, error) {
 	res := br.sess.InviteResponse
 	c.b = br.sess
 	c.srv.calls.bindDialog(br.sess.ID, c, sideB)
@@ -273,13 +278,15 @@ func (c *call) answer(br *branch) error {
 	c.answered, c.answeredBy = c.srv.now(), br.target.label
 	c.mu.Unlock()
 
+	// A callee whose answer we cannot use leaves the caller with nothing
+	// to talk to: 488, as if the callee had refused the offer.
 	bAnswer, err := media.ParseSDP(res.Body())
 	if err != nil {
-		return fmt.Errorf("callee answer: %w", err)
+		return sip.StatusNotAcceptableHere, fmt.Errorf("callee answer: %w", err)
 	}
 	bCodec, err := media.Negotiate(bAnswer, supportedCodecs)
 	if err != nil {
-		return fmt.Errorf("callee answer: %w", err)
+		return sip.StatusNotAcceptableHere, fmt.Errorf("callee answer: %w", err)
 	}
 	c.legB.media.SetRemote(remoteOf(bAnswer, bCodec))
 
@@ -302,9 +309,9 @@ func (c *call) answer(br *branch) error {
 	}
 	c.bridge()
 	if err := c.a.RespondSDP(body); err != nil {
-		return fmt.Errorf("200 to caller: %w", err)
+		return 0, fmt.Errorf("200 to caller: %w", err)
 	}
-	return nil
+	return 0, nil
 }
 
 // answerA returns our SDP answer to the caller's offer, built once: the
@@ -460,4 +467,18 @@ func (c *call) info() CallInfo {
 		ci.Trunk = c.rt.trunk.Name
 	}
 	return ci
+}
+
+// reasonPhrase is the RFC 3261 reason phrase of the codes we originate.
+func reasonPhrase(code int) string {
+	switch code {
+	case sip.StatusNotAcceptableHere:
+		return "Not Acceptable Here"
+	case sip.StatusServiceUnavailable:
+		return "Service Unavailable"
+	case sip.StatusTemporarilyUnavailable:
+		return "Temporarily Unavailable"
+	default:
+		return "Server Internal Error"
+	}
 }

@@ -68,7 +68,7 @@ func TestTrunkCallRelaysRTPBothWays(t *testing.T) {
 
 	phoneMedia := newRTPPeer(t, true)
 	uas := startSipp(t, sippOpts{
-		Scenario: "uas_answer.xml", Data: map[string]any{"SendBye": false},
+		Scenario: "uas_answer.xml", Data: uasData(false, 0),
 		Port: port, Keys: map[string]string{"rtpport": strconv.Itoa(phoneMedia.port())},
 	})
 	mustSipp(t, sippOpts{
@@ -105,7 +105,7 @@ func TestCalleeHangsUp(t *testing.T) {
 	p := startPBX(t, pbxOptions{})
 	port := registerSipp(t, p, "100", "demo-100")
 	uas := startSipp(t, sippOpts{
-		Scenario: "uas_answer.xml", Data: map[string]any{"SendBye": true, "HoldMs": 1500},
+		Scenario: "uas_answer.xml", Data: uasData(true, 1500),
 		Port: port, RTPEcho: true, Keys: map[string]string{"rtpport": mediaPortKey},
 	})
 	uas.t.Logf("phone media port %d", uas.MediaPort)
@@ -202,4 +202,11 @@ func TestRegisterDigest(t *testing.T) {
 	if v := p.metric(`centralino_auth_failures_total{method="register"}`); v < 1 {
 		t.Errorf("auth failures metric = %v, want >= 1", v)
 	}
+}
+
+// check is a regexp a sipp UAS requires of the INVITE it receives.
+type check struct{ In, Header, Regexp string }
+
+func uasData(sendBye bool, holdMs int, checks ...check) map[string]any {
+	return map[string]any{"SendBye": sendBye, "HoldMs": holdMs, "Checks": checks}
 }

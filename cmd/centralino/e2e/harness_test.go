@@ -93,6 +93,8 @@ type pbxOptions struct {
 	// embedded demo, with the addresses given through CENTRALINO_*
 	// environment variables.
 	Config string
+	// Vars are extra template fields for Config.
+	Vars map[string]any
 	// Dir and ports reuse an earlier server's (restart tests).
 	Reuse *pbx
 }
@@ -120,9 +122,13 @@ func startPBX(t *testing.T, opts pbxOptions) *pbx {
 	)
 	if opts.Config != "" {
 		p.Config = filepath.Join(p.Dir, "centralino.yaml")
-		writeTemplate(t, p.Config, opts.Config, map[string]any{
+		vars := map[string]any{
 			"SIP": p.SIP, "HTTP": p.HTTP, "RTP": fmt.Sprintf("%d-%d", p.RTPMin, p.RTPMax), "Data": p.Data, "Dir": p.Dir,
-		})
+		}
+		for k, v := range opts.Vars {
+			vars[k] = v
+		}
+		writeTemplate(t, p.Config, opts.Config, vars)
 		args = append(args, "--config", p.Config)
 	}
 	p.stdout, p.stderr = &syncBuffer{}, &syncBuffer{}

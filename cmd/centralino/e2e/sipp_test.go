@@ -27,6 +27,7 @@ const mediaPortKey = "$media_port"
 type sippOpts struct {
 	Scenario  string
 	Data      map[string]any
+	IP        string // local address, default 127.0.0.1 (a "provider" uses 127.0.0.2)
 	Port      int    // local SIP port; 0 picks a free one
 	Target    string // remote host:port, for client scenarios
 	Service   string // -s: the user part of the Request-URI
@@ -80,10 +81,13 @@ func startSipp(t *testing.T, o sippOpts) *sipp {
 	if o.Transport == "" {
 		o.Transport = "u1"
 	}
+	if o.IP == "" {
+		o.IP = "127.0.0.1"
+	}
 	args := []string{
 		"-sf", o.Scenario,
-		"-i", "127.0.0.1", "-p", strconv.Itoa(s.Port),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(s.MediaPort),
+		"-i", o.IP, "-p", strconv.Itoa(s.Port),
+		"-mi", o.IP, "-mp", strconv.Itoa(s.MediaPort),
 		"-cp", strconv.Itoa(freePort(t)),
 		"-t", o.Transport,
 		"-m", strconv.Itoa(o.Calls),

@@ -156,4 +156,3 @@ func cell(v any) string {
 		return fmt.Sprint(x)
 	}
 }
-

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -33,3 +34,17 @@ func runCLICode(t *testing.T, dir string, args ...string) (string, int) {
 	}
 	return string(out), 0
 }
+
+func execCommand(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }
+
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

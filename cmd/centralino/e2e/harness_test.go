@@ -95,6 +95,8 @@ type pbxOptions struct {
 	Config string
 	// Vars are extra template fields for Config.
 	Vars map[string]any
+	// Env adds environment variables (CENTRALINO_* overrides).
+	Env []string
 	// Dir and ports reuse an earlier server's (restart tests).
 	Reuse *pbx
 }
@@ -120,6 +122,7 @@ func startPBX(t *testing.T, opts pbxOptions) *pbx {
 		"CENTRALINO_DATA="+p.Data,
 		"GORACE=halt_on_error=0",
 	)
+	env = append(env, opts.Env...)
 	if opts.Config != "" {
 		p.Config = filepath.Join(p.Dir, "centralino.yaml")
 		vars := map[string]any{

@@ -76,6 +76,12 @@ func TestBridgeStreamRewrite(t *testing.T) {
 				t.Errorf("B → A: got ssrc %#x payload %x from %s", got.SSRC, got.Payload[:2], from)
 			}
 
+			// A phone can read a packet before the sending leg has counted
+			// it (the count follows the write syscall): poll the counters.
+			eventually(t, "leg counters to settle", func() bool {
+				sa, sb := la.Stats(), lb.Stats()
+				return sa.PacketsIn == 7 && sa.PacketsOut == 1 && sb.PacketsOut == 7 && sb.PacketsIn == 1
+			})
 			if s := la.Stats(); s.PacketsIn != 7 || s.BytesIn != 7*172 || s.PacketsOut != 1 || s.Source != a.addr || s.LastIn.IsZero() {
 				t.Errorf("leg A stats = %+v, want 7 packets (1204 bytes) in from %s, 1 out", s, a.addr)
 			}

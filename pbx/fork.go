@@ -3,7 +3,6 @@ package pbx
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -338,6 +337,3 @@ func (c *call) presentedNumber() string {
 	}
 	return ""
 }
-
-// itoa keeps strconv out of hot call sites' signatures.
-func itoa(n int) string { return strconv.Itoa(n) }

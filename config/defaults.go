@@ -7,10 +7,14 @@ import "time"
 func defaults() Config {
 	return Config{
 		SIP: SIP{
-			Listen:         "127.0.0.1:5060",
-			Realm:          "centralino",
-			UserAgent:      "Centralino",
-			AuthAlgorithms: []string{AlgMD5, AlgSHA256},
+			Listen:    "127.0.0.1:5060",
+			Realm:     "centralino",
+			UserAgent: "Centralino",
+			// MD5 only by default: phones on old SIP stacks (libre < 2, as in
+			// Debian 12's baresip) give up on a REGISTER when any challenge is
+			// SHA-256, even if an MD5 one is offered too. SHA-256 is opt-in,
+			// globally or per extension.
+			AuthAlgorithms: []string{AlgMD5},
 			NonceTTL:       5 * time.Minute,
 			MinExpires:     60 * time.Second,
 			MaxExpires:     3600 * time.Second,

@@ -161,7 +161,7 @@ tenants:
 		{"sip.public_address", s.PublicAddress, "127.0.0.1:5060"},
 		{"sip.realm", s.Realm, "centralino"},
 		{"sip.user_agent", s.UserAgent, "Centralino"},
-		{"sip.auth_algorithms", strings.Join(s.AuthAlgorithms, ","), "MD5,SHA-256"},
+		{"sip.auth_algorithms", strings.Join(s.AuthAlgorithms, ","), "MD5"},
 		{"sip.nonce_ttl", s.NonceTTL, 5 * time.Minute},
 		{"sip.min_expires", s.MinExpires, 60 * time.Second},
 		{"sip.max_expires", s.MaxExpires, 3600 * time.Second},
@@ -189,7 +189,7 @@ tenants:
 		{"ip allow prefix", cfg.Trunks[1].AllowPrefixes[0].String(), "192.0.2.1/32"},
 		{"ext allow_outbound", strings.Join(cfg.Extensions[0].AllowOutbound, ","), "+390*,+393*,112,113,115,118"},
 		{"ext max_contacts", cfg.Extensions[0].MaxContacts, 5},
-		{"ext auth_algorithms", strings.Join(cfg.Extensions[0].AuthAlgorithms, ","), "MD5,SHA-256"},
+		{"ext auth_algorithms", strings.Join(cfg.Extensions[0].AuthAlgorithms, ","), "MD5"},
 		{"ext caller_id", cfg.Extensions[0].CallerID, "+390212345678"},
 		{"source", cfg.Source, "c.yaml"},
 	}

@@ -241,6 +241,11 @@ func (c *checker) authAlgorithms(e *Extension, p string, s *SIP, hasPw, hasMD5, 
 			eff = append(eff, alg)
 		}
 	}
+	if len(eff) == 0 && !c.isSet("sip.auth_algorithms") && hasSHA {
+		// Only a SHA-256 hash was given and the global list is the default:
+		// the admin's intent is plain, use SHA-256 for this phone.
+		eff = []string{AlgSHA256}
+	}
 	if len(eff) == 0 && len(s.AuthAlgorithms) > 0 {
 		blame := p + ".ha1"
 		if !hasMD5 {

@@ -475,3 +475,21 @@ func TestSecretsNotInErrors(t *testing.T) {
 		t.Errorf("LoadBytes with a bad CENTRALINO_HTTP_LISTEN = %v: want an error without the token", err)
 	}
 }
+
+// With the default (MD5-only) global list, an extension that stores only a
+// SHA-256 hash is challenged with SHA-256 rather than refused; an explicit
+// global MD5-only list still makes it an error.
+func TestSHA256OnlyExtensionWithDefaultAlgorithms(t *testing.T) {
+	sha := strings.Repeat("a", 64)
+	cfg, err := LoadBytes("c.yaml", []byte("extensions:\n  - number: \"100\"\n    ha1_sha256: "+sha+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Extensions[0].AuthAlgorithms, ","); got != "SHA-256" {
+		t.Errorf("auth_algorithms = %s, want SHA-256", got)
+	}
+	_, err = LoadBytes("c.yaml", []byte("sip:\n  auth_algorithms: [MD5]\nextensions:\n  - number: \"100\"\n    ha1_sha256: "+sha+"\n"))
+	if err == nil || !strings.Contains(err.Error(), "offers only MD5") {
+		t.Errorf("explicit MD5-only list: err = %v", err)
+	}
+}

@@ -195,6 +195,12 @@ func (r *registrar) restore(now time.Time) error {
 }
 
 func (r *registrar) onRegister(req *sip.Request, tx sip.ServerTransaction) {
+	// Answer statelessly: a REGISTER is idempotent (a retransmission gets a
+	// new challenge, or finds its binding already updated and is answered
+	// with the same contacts), so there is no need to keep the transaction
+	// for Timer J (32 s over UDP). At thousands of REGISTERs per second
+	// those retained transactions would hold gigabytes.
+	defer tx.Terminate()
 	cfg := r.srv.config()
 	to := req.To()
 	if to == nil || req.CallID() == nil || req.CSeq() == nil || req.From() == nil {

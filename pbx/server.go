@@ -390,6 +390,7 @@ func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string
 }
 
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	defer tx.Terminate() // stateless, like REGISTER: keep-alive floods cost no memory
 	respond(tx, req, sip.StatusOK, "OK", nil,
 		sip.NewHeader("Allow", s.allowed()),
 		sip.NewHeader("Accept", "application/sdp"),

@@ -106,7 +106,7 @@ func TestMalformedSIP(t *testing.T) {
 // this client is a plain UDP socket and icholy/digest).
 func TestRegisterSHA256(t *testing.T) {
 	e2e(t)
-	p := startPBX(t, pbxOptions{})
+	p := startPBX(t, pbxOptions{Env: []string{"CENTRALINO_SIP_AUTH_ALGORITHMS=SHA-256,MD5"}})
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)

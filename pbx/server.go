@@ -29,6 +29,10 @@ import (
 	"github.com/centralino/centralino/pbx/store"
 )
 
+// udpReadBuffer is the SIP UDP socket's receive buffer: about a second of
+// messages at thousands of REGISTERs per second.
+const udpReadBuffer = 8 << 20
+
 // Options are the Server's collaborators; zero values get sensible defaults.
 type Options struct {
 	Logger  *slog.Logger
@@ -218,6 +222,13 @@ func (s *Server) Run(ctx context.Context) error {
 	udp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(s.listen))
 	if err != nil {
 		return fmt.Errorf("sip udp %s: %w", s.listen, err)
+	}
+	// One goroutine reads every UDP message; a burst while it is
+	// descheduled must wait in the kernel, not be dropped (each drop costs
+	// the sender a 500 ms retransmission). The kernel caps this at
+	// net.core.rmem_max.
+	if err := udp.SetReadBuffer(udpReadBuffer); err != nil {
+		s.log.Warn("cannot enlarge the SIP UDP receive buffer", "error", err)
 	}
 	tcp, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(s.listen))
 	if err != nil {

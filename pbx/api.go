@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ func (s *Server) httpHandler() http.Handler {
 		writeJSON(w, s.calls.list())
 	})))
 	mux.Handle("GET /api/cdrs", s.requireToken(http.HandlerFunc(s.apiCDRs)))
+	// Go's profiler, for diagnosing a live server (same access rule as the API).
+	mux.Handle("GET /debug/pprof/", s.requireToken(http.HandlerFunc(pprof.Index)))
+	mux.Handle("GET /debug/pprof/profile", s.requireToken(http.HandlerFunc(pprof.Profile)))
 	return mux
 }
 

@@ -63,6 +63,13 @@ start_server() {
 # metric NAME: a value from /metrics.
 metric() { curl -s "http://127.0.0.1:$http_port/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 
+# heap_mb: live Go heap after a forced collection (an idle server does not
+# collect by itself, so the plain metric would count garbage too).
+heap_mb() {
+  curl -s -o /dev/null "http://127.0.0.1:$http_port/debug/pprof/heap?gc=1"
+  metric go_memstats_heap_inuse_bytes | awk '{ printf "%.1f", $1 / 1048576 }'
+}
+
 # cpu_ticks: user+system clock ticks the server has used so far.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }

@@ -59,7 +59,7 @@ func (c *call) fork() forkOutcome {
 		}
 	}
 
-	ring := time.NewTimer(c.cfg.SIP.RingTimeout)
+	ring := time.NewTimer(c.ringTimeout())
 	defer ring.Stop()
 	pending := len(branches)
 	var (
@@ -126,6 +126,18 @@ func (c *call) fork() forkOutcome {
 		}
 	}
 	return out
+}
+
+// outboundRingTimeout bounds a call out through a trunk: the provider ends
+// unanswered calls itself (and plays its own announcements), so
+// sip.ring_timeout, meant for the office's phones, does not apply.
+const outboundRingTimeout = 3 * time.Minute
+
+func (c *call) ringTimeout() time.Duration {
+	if c.rt.direction == dirOutbound {
+		return outboundRingTimeout
+	}
+	return c.cfg.SIP.RingTimeout
 }
 
 func allBusy(codes []int) bool {

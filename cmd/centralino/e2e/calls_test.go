@@ -32,7 +32,7 @@ func registerSipp(t *testing.T, p *pbx, ext, password string) int {
 	t.Helper()
 	port := freePort(t)
 	mustSipp(t, sippOpts{
-		Scenario: "register.xml", Data: map[string]any{"Expect": 200, "Expires": 300},
+		Scenario: "register.xml", Data: regData(200, ""),
 		Port: port, Target: p.SIP, Service: ext, User: ext, Password: password,
 	})
 	return port
@@ -181,7 +181,7 @@ func TestRegisterDigest(t *testing.T) {
 	e2e(t)
 	p := startPBX(t, pbxOptions{})
 	mustSipp(t, sippOpts{
-		Scenario: "register.xml", Data: map[string]any{"Expect": 403, "Expires": 300},
+		Scenario: "register.xml", Data: regData(403, ""),
 		Target: p.SIP, Service: "100", User: "100", Password: "wrong",
 	})
 	port := registerSipp(t, p, "101", "demo-101")
@@ -209,4 +209,37 @@ type check struct{ In, Header, Regexp string }
 
 func uasData(sendBye bool, holdMs int, checks ...check) map[string]any {
 	return map[string]any{"SendBye": sendBye, "HoldMs": holdMs, "Checks": checks}
+}
+
+// regData is register.xml's data: the expected final answer, and the host
+// the phone puts in its Contact ("" for its real address).
+func regData(expect int, contactHost string) map[string]any {
+	return map[string]any{"Expect": expect, "Expires": 300, "ContactHost": contactHost}
+}
+
+// A tenant with two registered phones: both ring, the first to answer gets
+// the call and the other is sent a CANCEL.
+func TestParallelRingFirstAnswerWins(t *testing.T) {
+	e2e(t)
+	p := startPBX(t, pbxOptions{})
+	answerPort := registerSipp(t, p, "100", "demo-100")
+	ringPort := registerSipp(t, p, "101", "demo-101")
+	answerer := startSipp(t, sippOpts{
+		Scenario: "uas_answer.xml", Data: uasData(false, 0), Port: answerPort, RTPEcho: true,
+		Keys: map[string]string{"rtpport": mediaPortKey},
+	})
+	ringer := startSipp(t, sippOpts{Scenario: "uas_cancelled.xml", Port: ringPort})
+	mustSipp(t, sippOpts{
+		Scenario: "uac_call.xml", Data: callData(map[string]any{"PauseMs": 1500}),
+		Target: p.SIP, Service: demoNumber,
+	})
+	if code := answerer.wait(20 * time.Second); code != 0 {
+		t.Fatalf("answering phone exited %d", code)
+	}
+	if code := ringer.wait(20 * time.Second); code != 0 {
+		t.Fatalf("the other phone was not cancelled (sipp exited %d)", code)
+	}
+	if c := lastCDR(t, p, 1); c.AnsweredBy != "100" || c.Disposition != "answered" {
+		t.Errorf("CDR = %+v, want answered by 100", c)
+	}
 }

@@ -65,7 +65,7 @@ func TestTCPRegistrationAndCall(t *testing.T) {
 	p := startPBX(t, pbxOptions{})
 	port := freePort(t)
 	mustSipp(t, sippOpts{
-		Scenario: "register.xml", Data: map[string]any{"Expect": 200, "Expires": 300},
+		Scenario: "register.xml", Data: regData(200, ""),
 		Port: port, Target: p.SIP, Service: "100", User: "100", Password: "demo-100", Transport: "t1",
 	})
 	var regs []struct{ Transport string }

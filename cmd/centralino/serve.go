@@ -33,16 +33,28 @@ func loadConfig(flagPath string) (*config.Config, error) {
 	return config.Load(path)
 }
 
-func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check", "Validate the configuration (the --config file, else ./centralino.yaml, else the embedded demo).\nEvery problem is printed as file:line: field: what is wrong.", stderr)
-	cfgPath := fs.String("config", "", "configuration file")
+// configFromFlags parses a command's only flag, --config, and loads the
+// configuration, printing every problem on its own line.
+func configFromFlags(name, synopsis, usage string, args []string, stderr io.Writer) (*config.Config, error) {
+	fs := newFlags(name, synopsis, stderr)
+	cfgPath := fs.String("config", "", usage)
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		printConfigErrors(stderr, err)
-		return errors.New("configuration is not valid")
+		return nil, errors.New("configuration is not valid")
+	}
+	return cfg, nil
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) error {
+	cfg, err := configFromFlags("check",
+		"Validate the configuration (the --config file, else ./centralino.yaml, else the embedded demo).\nEvery problem is printed as file:line: field: what is wrong.",
+		"configuration file", args, stderr)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "%s: OK (%d trunks, %d extensions, %d tenants)\n", cfg.Source, len(cfg.Trunks), len(cfg.Extensions), len(cfg.Tenants))
 	return nil
@@ -61,15 +73,10 @@ func printConfigErrors(w io.Writer, err error) {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "Run the PBX. Without a configuration file it starts the embedded demo on loopback.", stderr)
-	cfgPath := fs.String("config", "", "configuration file (default ./centralino.yaml if present, else the embedded demo)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := configFromFlags("serve", "Run the PBX. Without a configuration file it starts the embedded demo on loopback.",
+		"configuration file (default ./centralino.yaml if present, else the embedded demo)", args, stderr)
 	if err != nil {
-		printConfigErrors(stderr, err)
-		return errors.New("configuration is not valid")
+		return err
 	}
 	log := newLogger(cfg.Log, stderr)
 	if cfg.Log.SIPTrace {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -88,3 +89,55 @@ func TestTCPRegistrationAndCall(t *testing.T) {
 		t.Errorf("CDR = %+v", c)
 	}
 }
+
+// A caller that sends no SDP (late offer) gets our offer in the 200 and
+// answers in the ACK; the audio then flows to the phone.
+func TestLateOfferCall(t *testing.T) {
+	e2e(t)
+	p := startPBX(t, pbxOptions{})
+	port := registerSipp(t, p, "100", "demo-100")
+	phoneMedia := newRTPPeer(t, false)
+	phone := startSipp(t, sippOpts{
+		Scenario: "uas_answer.xml", Data: uasData(false, 0), Port: port,
+		Keys: map[string]string{"rtpport": strconv.Itoa(phoneMedia.port())},
+	})
+	mustSipp(t, sippOpts{Scenario: "uac_late_offer.xml", Data: map[string]any{"PauseMs": 3000}, Target: p.SIP, Service: demoNumber})
+	if code := phone.wait(20 * time.Second); code != 0 {
+		t.Fatalf("phone exited %d", code)
+	}
+	if n := phoneMedia.count(8); n < 50 {
+		t.Errorf("phone got %d PCMA packets from the late-offer caller, want the pcap's audio", n)
+	}
+}
+
+// A callee (typically a provider) that sends 183 with SDP before answering:
+// the caller gets a 183 with our SDP and hears the early media; the 200
+// that follows repeats the same answer.
+func TestEarlyMediaRelayed(t *testing.T) {
+	e2e(t)
+	p := startPBX(t, pbxOptions{})
+	port := registerSipp(t, p, "100", "demo-100")
+	phoneMedia := newRTPPeer(t, true)
+	data := uasData(false, 0)
+	data["EarlyMs"] = 2000
+	phone := startSipp(t, sippOpts{
+		Scenario: "uas_early_media.xml", Data: data, Port: port,
+		Keys: map[string]string{"rtpport": strconv.Itoa(phoneMedia.port())},
+	})
+	caller := mustSipp(t, sippOpts{
+		Scenario: "uac_call.xml", Data: callData(map[string]any{"PauseMs": 2000}),
+		Target: p.SIP, Service: demoNumber, RTPEcho: true,
+	})
+	if code := phone.wait(20 * time.Second); code != 0 {
+		t.Fatalf("phone exited %d", code)
+	}
+	msgs := caller.messages()
+	if !regexpMust(`SIP/2.0 183 Session Progress[\s\S]*?m=audio `).MatchString(msgs) {
+		t.Errorf("the caller got no 183 with SDP:\n%s", tail(msgs, 80))
+	}
+	if phoneMedia.count(8) == 0 {
+		t.Error("no audio reached the phone")
+	}
+}
+
+func regexpMust(re string) *regexp.Regexp { return regexp.MustCompile(re) }

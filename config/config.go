@@ -22,6 +22,10 @@ type Config struct {
 	Trunks     []Trunk     `mapstructure:"trunks"`
 	Extensions []Extension `mapstructure:"extensions"`
 	Tenants    []Tenant    `mapstructure:"tenants"`
+	// TenantsDir holds one YAML file per tenant (<id>.yaml), watched and
+	// reloaded live. Default "tenants" (ignored when it does not exist).
+	TenantsDir string   `mapstructure:"tenants_dir"`
+	Features   Features `mapstructure:"features"`
 
 	// Source names where the configuration came from: a file path, or
 	// "embedded demo" when no file was found.
@@ -197,16 +201,4 @@ type Extension struct {
 	CallerID string `mapstructure:"caller_id"`
 	// MaxContacts bounds simultaneous registrations for this AOR.
 	MaxContacts int `mapstructure:"max_contacts"`
-}
-
-// Tenant is a professional or office whose calls Centralino answers.
-type Tenant struct {
-	ID      string   `mapstructure:"id"`
-	Name    string   `mapstructure:"name"`
-	Numbers []string `mapstructure:"numbers"` // E.164
-	// Extensions lists the extension numbers that belong to the tenant.
-	Extensions []string `mapstructure:"extensions"`
-	// OutboundTrunk names the trunk used for the tenant's outbound calls;
-	// defaults to the first trunk that has a host.
-	OutboundTrunk string `mapstructure:"outbound_trunk"`
 }

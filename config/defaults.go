@@ -28,9 +28,11 @@ func defaults() Config {
 			Ports:   "20000-20999",
 			Timeout: 30 * time.Second,
 		},
-		HTTP: HTTP{Listen: "127.0.0.1:8080"},
-		Data: "./centralino-data",
-		Log:  Log{Level: "info", Format: "text"},
+		HTTP:       HTTP{Listen: "127.0.0.1:8080"},
+		Data:       "./centralino-data",
+		Log:        Log{Level: "info", Format: "text"},
+		TenantsDir: defaultTenantsDirectory,
+		Features:   Features{Available: "*30", Meeting: "*31", Away: "*32", DND: "*33"},
 	}
 }
 
@@ -59,3 +61,24 @@ func defaultCalledNumber(mode string) []string {
 func defaultAllowOutbound() []string {
 	return []string{"+390*", "+393*", "112", "113", "115", "118"}
 }
+
+// Defaults of tenants, applied when the tenant leaves the key out.
+const (
+	defaultTenantsDirectory = "tenants"
+	defaultLanguage         = "it"
+	defaultTimeZone         = "Europe/Rome"
+	defaultForwardTimeout   = 60 * time.Second
+	defaultOperatorMaxWait  = 60 * time.Second
+	defaultMenuTimeout      = 5 * time.Second
+	defaultMenuRetries      = 2
+	defaultVoicemailLength  = 120 * time.Second
+	defaultHangupCode       = 480
+)
+
+// Limits of tenant values.
+const (
+	minActionDuration  = time.Second // ring, forward, operator, menu timeouts
+	minVoicemailLength = 5 * time.Second
+	maxVoicemailLength = 10 * time.Minute
+	maxMenuRetries     = 5
+)

@@ -2,7 +2,10 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
+	"testing/fstest"
 )
 
 // FuzzLoadBytes: whatever the file holds, loading never panics, and every
@@ -41,6 +44,55 @@ func FuzzLoadBytes(f *testing.F) {
 				t.Fatalf("error %q is a %T, want *Error", e, e)
 			}
 			if ce.File == "f.yaml" && ce.Line <= 0 && ce.Msg != "file is empty: it has no settings" {
+				t.Fatalf("error without a line: %q\ninput:\n%s", ce.Error(), data)
+			}
+		}
+	})
+}
+
+// FuzzLoadTenant: whatever a tenant file holds, loading never panics, and
+// every problem found in it points at a line.
+func FuzzLoadTenant(f *testing.F) {
+	clearEnv(f)
+	f.Add(demoTenant())
+	for _, name := range []string{"studio-legale-rossi.yaml", "poliambulatorio.yaml", "studio-commercialista.yaml"} {
+		data, err := os.ReadFile(filepath.Join("../docs/examples", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{
+		"",
+		"---\n",
+		"- a\n",
+		"name: T\n---\nname: U\n",
+		tenantBase,
+		tenantBase + "rules:\n  - do: [voicmail, {ring: {}, hangup: 1}, [x], {}]\n",
+		tenantBase + "rules:\n  - when: {status: {anna: [x]}, caller: blocked, open: maybe}\n    do: &d [{menu: {options: {\"1\": *d}}}]\n",
+		"a: &a [x, x, x, x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\nrules: [{do: [{menu: {options: {\"1\": *c}}}]}]\n",
+		"rules:\n  - do: &x\n      - menu: {options: {\"1\": *x}}\n",
+		"hours: {mon: 09:00-13:00, tue: [\"24:00-01:00\"]}\nholidays: {patron: 13-01, extra: [2026-02-30]}\nclosures: [{from: x, to: y}]\n",
+		"id: other\nname: \"\\x01\"\nnumbers: +39\ntime_zone: Mars/Olympus\n",
+	} {
+		f.Add([]byte(s))
+	}
+	main := []byte(tenantMain)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsys := fstest.MapFS{"tenants/t.yaml": &fstest.MapFile{Data: data}}
+		cfg, err := loadAll(source{name: "c.yaml", data: main}, fsysFS{fsys})
+		if err == nil {
+			if cfg == nil || cfg.Tenant("t") == nil || cfg.Tenant("t").Location == nil {
+				t.Fatalf("load succeeded with an incomplete result: %+v", cfg)
+			}
+			return
+		}
+		for _, e := range unwrapAll(err) {
+			var ce *Error
+			if !errors.As(e, &ce) {
+				t.Fatalf("error %q is a %T, want *Error", e, e)
+			}
+			if ce.File == "tenants/t.yaml" && ce.Line <= 0 {
 				t.Fatalf("error without a line: %q\ninput:\n%s", ce.Error(), data)
 			}
 		}

@@ -2,10 +2,12 @@ package config
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -13,10 +15,13 @@ import (
 
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 )
 
-//go:embed demo.yaml
-var demoYAML string
+// demoFiles holds the embedded demo: centralino.yaml and tenants/.
+//
+//go:embed demo
+var demoFiles embed.FS
 
 // DemoSource is Config.Source for the embedded demo configuration.
 const DemoSource = "embedded demo"
@@ -24,10 +29,11 @@ const DemoSource = "embedded demo"
 // DefaultFile is the file Resolve looks for in the working directory.
 const DefaultFile = "centralino.yaml"
 
-// Load reads the YAML file at path, applies defaults and CENTRALINO_*
-// environment overrides, validates, and returns the config. Every problem
-// found is reported (errors.Join of *Error values), not just the first;
-// a file that cannot be read gives a plain wrapped error instead.
+// Load reads the YAML file at path and the tenant files of its
+// tenants_dir, applies defaults and CENTRALINO_* environment overrides,
+// validates, and returns the config. Every problem found is reported
+// (errors.Join of *Error values, file by file), not just the first; a main
+// file that cannot be read gives a plain wrapped error instead.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -37,26 +43,52 @@ func Load(path string) (*Config, error) {
 }
 
 // LoadBytes is Load for in-memory YAML; name is used in error messages
-// (e.g. "centralino.yaml") and as Config.Source.
+// (e.g. "centralino.yaml"), as Config.Source and, through its folder, to
+// resolve the relative paths of inline tenants. tenants_dir is read from
+// disk, relative to the working directory.
 func LoadBytes(name string, data []byte) (*Config, error) {
-	cfg, errs := load(name, data)
-	if len(errs) > 0 {
-		return nil, joinErrors(errs)
-	}
-	cfg.Source = name
-	return cfg, nil
+	return loadAll(source{name: name, data: data}, osFS{})
 }
 
 // Demo returns the embedded demo configuration (with environment overrides
-// applied); its Source is DemoSource.
+// applied); its Source is DemoSource. It reads nothing from disk.
 func Demo() (*Config, error) {
-	return LoadBytes(DemoSource, []byte(demoYAML))
+	return loadAll(source{name: DemoSource, data: demoMain()}, demoFS())
 }
 
-// DemoYAML returns the embedded demo file's bytes (so `centralino` can print
-// or save it). The caller owns the returned slice.
+// DemoYAML returns the demo as one file, its tenant inline (so that
+// `centralino demo-config > centralino.yaml` is a complete start). The
+// caller owns the returned slice.
 func DemoYAML() []byte {
-	return []byte(demoYAML)
+	var b bytes.Buffer
+	b.Write(demoMain())
+	b.WriteString("tenants:\n  -\n")
+	for line := range strings.Lines(string(demoTenant())) {
+		if strings.TrimSpace(line) != "" {
+			b.WriteString("    ")
+		}
+		b.WriteString(line)
+	}
+	return b.Bytes()
+}
+
+func demoFS() fileSystem {
+	sub, err := fs.Sub(demoFiles, "demo")
+	if err != nil {
+		panic("config: embedded demo: " + err.Error()) // the embed directive guarantees it
+	}
+	return fsysFS{sub}
+}
+
+func demoMain() []byte   { return mustReadDemo("demo/centralino.yaml") }
+func demoTenant() []byte { return mustReadDemo("demo/tenants/demo.yaml") }
+
+func mustReadDemo(name string) []byte {
+	b, err := demoFiles.ReadFile(name)
+	if err != nil {
+		panic("config: embedded demo: " + err.Error()) // the embed directive guarantees it
+	}
+	return b
 }
 
 // Resolve decides which file to load: flagPath if given (it must exist),
@@ -91,15 +123,168 @@ func regularFile(path string) error {
 	return nil
 }
 
-// load runs the phases in order. A phase that finds problems ends the load:
-// a file of the wrong shape would only add confusing follow-on errors.
-func load(name string, data []byte) (*Config, []*Error) {
-	t := parseTree(name, data)
+// source is one file's bytes as read.
+type source struct {
+	name string // path as given: error messages, Tenant.File
+	data []byte
+}
+
+// fileSystem is where tenant files and the files they name are read: the
+// disk, or the embedded demo.
+type fileSystem interface {
+	ReadDir(name string) ([]fs.DirEntry, error)
+	ReadFile(name string) ([]byte, error)
+	Stat(name string) (fs.FileInfo, error)
+	// Abs is the name to publish in a Config for a file the tenant
+	// names, so that users need not know where it was found.
+	Abs(name string) string
+}
+
+type osFS struct{}
+
+func (osFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
+func (osFS) ReadFile(name string) ([]byte, error)       { return os.ReadFile(name) }
+func (osFS) Stat(name string) (fs.FileInfo, error)      { return os.Stat(name) }
+
+// Abs makes the path absolute: it then means the same thing to every
+// user, whatever folder they would have resolved it against.
+func (osFS) Abs(name string) string {
+	if abs, err := filepath.Abs(name); err == nil {
+		return abs
+	}
+	return name
+}
+
+type fsysFS struct{ fsys fs.FS }
+
+func (f fsysFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(f.fsys, name) }
+func (f fsysFS) ReadFile(name string) ([]byte, error)       { return fs.ReadFile(f.fsys, name) }
+func (f fsysFS) Stat(name string) (fs.FileInfo, error)      { return fs.Stat(f.fsys, name) }
+func (f fsysFS) Abs(name string) string                     { return name }
+
+// loadAll loads main and the tenant files of its tenants_dir.
+func loadAll(main source, fsys fileSystem) (*Config, error) {
+	l, errs := loadFromDisk(main, fsys)
+	if len(errs) > 0 {
+		return nil, errs.join([]string{main.name})
+	}
+	return l.cfg, nil
+}
+
+// loaded is a configuration and the files it was built from.
+type loaded struct {
+	cfg    *Config
+	files  []source // tenant files
+	dir    string   // tenants_dir
+	dirSet bool     // tenants_dir was set explicitly
+}
+
+// loadFromDisk loads main, then reads its tenants_dir and builds the
+// configuration from both.
+func loadFromDisk(main source, fsys fileSystem) (*loaded, fileErrors) {
+	m, fatal := parseMain(main, nil)
+	if len(fatal) > 0 {
+		return nil, fileErrors{main.name: fatal}
+	}
+	l := &loaded{dir: m.cfg.TenantsDir, dirSet: m.c.isSet("tenants_dir")}
+	files, readErrs, err := readTenantFiles(fsys, l.dir, l.dirSet)
+	if err != nil {
+		m.c.errorf("tenants_dir", "%v", err)
+	}
+	l.files = files
+	cfg, errs := assemble(m, files, fsys)
+	for _, e := range readErrs {
+		errs.add(e.File, e)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	l.cfg = cfg
+	return l, nil
+}
+
+// isTenantFile reports whether a file in tenants_dir holds a tenant:
+// editors' hidden files, backups (name~) and swap files are not.
+func isTenantFile(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
+	ext := filepath.Ext(name)
+	return (ext == ".yaml" || ext == ".yml") && len(name) > len(ext)
+}
+
+// tenantIDOf is the tenant id a file's name gives.
+func tenantIDOf(file string) string {
+	base := filepath.Base(file)
+	return strings.TrimSuffix(base, filepath.Ext(base))
+}
+
+// readTenantFiles reads the tenant files of dir, sorted by name. A missing
+// folder is no error unless it was set explicitly; a file that cannot be
+// read is reported in readErrs.
+func readTenantFiles(fsys fileSystem, dir string, explicit bool) (files []source, readErrs []*Error, err error) {
+	entries, err := fsys.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !explicit {
+			return nil, nil, nil
+		}
+		return nil, nil, fmt.Errorf("cannot read the tenants folder %s: %w", dir, unwrapPath(err))
+	}
+	for _, e := range entries {
+		if !isTenantFile(e.Name()) {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		// Stat, not the entry's type: a symlink to a file is a file.
+		fi, err := fsys.Stat(name)
+		if err == nil && !fi.Mode().IsRegular() {
+			continue
+		}
+		var data []byte
+		if err == nil {
+			data, err = fsys.ReadFile(name)
+		}
+		if err != nil {
+			readErrs = append(readErrs, &Error{File: name, Msg: fmt.Sprintf("cannot read the file: %v", unwrapPath(err))})
+			continue
+		}
+		files = append(files, source{name: name, data: data})
+	}
+	return files, readErrs, nil
+}
+
+// unwrapPath drops the path from an *fs.PathError: messages name it.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// mainPhase is the main file decoded, with its own settings checked.
+type mainPhase struct {
+	src  source
+	cfg  *Config
+	tree *tree
+	c    *checker
+	idx  *index
+	// restart lists the restart-only settings that differed from the pin
+	// (and were set back to it).
+	restart []string
+}
+
+// parseMain decodes and checks the main file, except its tenants. The
+// problems it returns make the file unusable (wrong shape, bad variables);
+// the others are kept in m.c for assemble to report with the rest. When
+// pin is set, the restart-only settings keep pin's values.
+func parseMain(src source, pin *Config) (*mainPhase, []*Error) {
+	t := parseTree(src.name, src.data)
 	env, envErrs := readEnv()
 	if errs := append(t.errs, envErrs...); len(errs) > 0 {
 		return nil, errs
 	}
-	cfg, err := decode(name, data)
+	cfg, err := decode(src.name, src.data)
 	if err != nil {
 		return nil, []*Error{err}
 	}
@@ -109,12 +294,108 @@ func load(name string, data []byte) (*Config, []*Error) {
 			v.Set(reflect.ValueOf(splitList(v.Interface().([]string))))
 		}
 	}
-	c := &checker{file: name, tree: t, env: env, firstListing: map[string]string{}}
-	cfg.idx = c.validate(cfg)
-	if len(c.errs) > 0 {
-		return nil, c.errs
+	m := &mainPhase{src: src, cfg: cfg, tree: t}
+	if pin != nil {
+		m.restart = pinRestart(cfg, pin)
 	}
+	m.c = &checker{file: src.name, tree: t, env: env}
+	m.idx = m.c.validate(cfg)
+	return m, nil
+}
+
+// assemble decodes the tenants (inline, then files in order), checks them
+// against the main settings and each other, and completes the Config. It
+// returns the problems of every file; the Config only when there are none.
+func assemble(m *mainPhase, files []source, fsys fileSystem) (*Config, fileErrors) {
+	errs := fileErrors{}
+	cfg, idx := m.cfg, m.idx
+	var srcs []*tenantSrc
+	var decoded []Tenant
+	if list := m.tree.tenants; list != nil {
+		dec := newTenantDecoder(m.src.name)
+		dir := filepath.Dir(m.src.name)
+		for i, item := range list.Content {
+			p := itemPath("tenants", i)
+			dec.pos[p] = position{item.Line, item.Column}
+			if r := dec.deref(item, p); r != nil && isNull(r) {
+				dec.fail(item, p, "empty list item")
+				continue
+			}
+			if t, ok := dec.tenant(item, p); ok {
+				decoded = append(decoded, t)
+				srcs = append(srcs, &tenantSrc{file: m.src.name, prefix: p, dec: dec, dir: dir})
+			}
+		}
+		errs.add(m.src.name, dec.errs...)
+	}
+	for _, f := range files {
+		dec := newTenantDecoder(f.name)
+		t, ok := dec.parseTenantFile(f.data)
+		errs.add(f.name, dec.errs...)
+		if !ok {
+			continue
+		}
+		t.File = f.name
+		id := tenantIDOf(f.name)
+		switch {
+		case !dec.present["id"]:
+			t.ID = id
+		case t.ID != id:
+			pos := dec.pos["id"]
+			errs.add(f.name, &Error{File: f.name, Line: pos.line, Column: pos.col, Path: "id",
+				Msg: fmt.Sprintf("%q does not match the file name, which gives %q: rename the file or fix the id (or leave id out)", t.ID, id)})
+			continue
+		}
+		decoded = append(decoded, t)
+		srcs = append(srcs, &tenantSrc{file: f.name, dec: dec, dir: filepath.Dir(f.name)})
+	}
+	cfg.Tenants = decoded
+	for i := range srcs {
+		srcs[i].t = &cfg.Tenants[i]
+	}
+	tc := &tenantsCheck{cfg: cfg, idx: idx, fsys: fsys, errs: errs}
+	tc.run(srcs)
+	m.c.crossRefs(cfg, idx)
+	errs.add(m.src.name, m.c.errs...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	cfg.idx = idx
+	cfg.Source = m.src.name
 	return cfg, nil
+}
+
+// restartSetting is a setting that only a restart applies: listeners,
+// ports, the data folder and the watched tenants folder.
+type restartSetting struct {
+	key string
+	get func(*Config) *string
+}
+
+func restartSettings() []restartSetting {
+	return []restartSetting{
+		{"sip.listen", func(c *Config) *string { return &c.SIP.Listen }},
+		{"sip.tls_listen", func(c *Config) *string { return &c.SIP.TLSListen }},
+		{"sip.tls_cert", func(c *Config) *string { return &c.SIP.TLSCert }},
+		{"sip.tls_key", func(c *Config) *string { return &c.SIP.TLSKey }},
+		{"http.listen", func(c *Config) *string { return &c.HTTP.Listen }},
+		{"rtp.ports", func(c *Config) *string { return &c.RTP.Ports }},
+		{"data", func(c *Config) *string { return &c.Data }},
+		{"tenants_dir", func(c *Config) *string { return &c.TenantsDir }},
+	}
+}
+
+// pinRestart sets cfg's restart-only settings to pin's values and returns
+// the keys that differed.
+func pinRestart(cfg, pin *Config) []string {
+	var changed []string
+	for _, s := range restartSettings() {
+		if v, old := s.get(cfg), s.get(pin); *v != *old {
+			changed = append(changed, s.key)
+			*v = *old
+		}
+	}
+	return changed
 }
 
 // readEnv finds the CENTRALINO_* variables that are set and checks the ones
@@ -183,16 +464,17 @@ func decode(name string, data []byte) (*Config, *Error) {
 	for _, k := range keys {
 		v.SetDefault(k.path, valueAt(def, k.path).Interface())
 	}
-	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+	// The tenants are left to the tenant decoder: viper's decoding cannot
+	// express their schema (and UnmarshalExact would reject it).
+	var settings map[string]any
+	if err := yaml.Unmarshal(data, &settings); err != nil {
 		// parseTree read the same bytes without error, so this is not
 		// expected; report it rather than guess.
-		var pe viper.ConfigParseError
-		if errors.As(err, &pe) {
-			if inner := errors.Unwrap(pe); inner != nil {
-				err = inner
-			}
-		}
 		return nil, yamlSyntaxError(name, data, err)
+	}
+	delete(settings, "tenants")
+	if err := v.MergeConfigMap(settings); err != nil {
+		return nil, &Error{File: name, Msg: fmt.Sprintf("cannot read the settings: %v", err)}
 	}
 	var cfg Config
 	hook := mapstructure.ComposeDecodeHookFunc(
@@ -239,6 +521,8 @@ func (t *tree) apply(v reflect.Value, path string, env map[string]string) {
 		}
 		fv := v.Field(f.index)
 		switch f.kind {
+		case kindTenants:
+			// Decoded from the node tree by the tenant decoder.
 		case kindStruct:
 			t.apply(fv, p, env)
 		case kindStructs:

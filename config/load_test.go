@@ -74,7 +74,8 @@ func TestErrorString(t *testing.T) {
 		want string
 	}{
 		{Error{File: "centralino.yaml", Line: 14, Column: 11, Path: "trunks[1].mode", Msg: `"regster" is not one of register, ip`},
-			`centralino.yaml:14: trunks[1].mode: "regster" is not one of register, ip`},
+			`centralino.yaml:14:11: trunks[1].mode: "regster" is not one of register, ip`},
+		{Error{File: "c.yaml", Line: 2, Path: "x", Msg: "no column"}, "c.yaml:2: x: no column"},
 		{Error{File: "CENTRALINO_RTP_PORTS", Path: "rtp.ports", Msg: "bad"}, "CENTRALINO_RTP_PORTS: rtp.ports: bad"},
 		{Error{File: "c.yaml", Line: 3, Msg: "invalid YAML: x"}, "c.yaml:3: invalid YAML: x"},
 		{Error{File: "c.yaml", Msg: "file is empty"}, "c.yaml: file is empty"},
@@ -266,38 +267,38 @@ func TestStructureErrors(t *testing.T) {
 		{"syntax on first line", "a: b: c\n", []string{"c.yaml:1: invalid YAML: mapping values are not allowed in this context"}},
 		{"syntax later", "sip:\n  realm: x\n  listen: a: b\n", []string{"c.yaml:3: invalid YAML: mapping values are not allowed in this context"}},
 		{"unterminated list", "sip:\n  auth_algorithms: [MD5,\n", []string{"c.yaml:2: invalid YAML: did not find expected node content"}},
-		{"unknown anchor", "sip:\n  realm: x\n  listen: *nope\n", []string{"c.yaml:3: invalid YAML: unknown anchor 'nope' referenced"}},
-		{"top level list", "- sip\n", []string{"c.yaml:1: the file must be a mapping of sections (sip:, rtp:, trunks:, ...), not a list"}},
-		{"top level scalar", "hello\n", []string{"c.yaml:1: the file must be a mapping of sections (sip:, rtp:, trunks:, ...), not a single value"}},
+		{"unknown anchor", "sip:\n  realm: x\n  listen: *nope\n", []string{`c.yaml:3: invalid YAML: unknown anchor 'nope' referenced (a value starting with * must be quoted, like "*30")`}},
+		{"top level list", "- sip\n", []string{"c.yaml:1:1: the file must be a mapping of sections (sip:, rtp:, trunks:, ...), not a list"}},
+		{"top level scalar", "hello\n", []string{"c.yaml:1:1: the file must be a mapping of sections (sip:, rtp:, trunks:, ...), not a single value"}},
 		{"unknown keys with suggestions", "sip:\n  lisen: 127.0.0.1:5060\ntrunk: []\nrtp:\n  portz: 1-2\n", []string{
-			`c.yaml:2: sip.lisen: unknown key (did you mean "listen"?)`,
-			`c.yaml:3: trunk: unknown key (did you mean "trunks"?)`,
-			`c.yaml:5: rtp.portz: unknown key (did you mean "ports"?)`,
+			`c.yaml:2:3: sip.lisen: unknown key (did you mean "listen"?)`,
+			`c.yaml:3:1: trunk: unknown key (did you mean "trunks"?)`,
+			`c.yaml:5:3: rtp.portz: unknown key (did you mean "ports"?)`,
 		}},
 		{"unknown key in list item", "extensions:\n  - number: \"100\"\n    pasword: x\n", []string{
-			`c.yaml:3: extensions[0].pasword: unknown key (did you mean "password"?)`,
+			`c.yaml:3:5: extensions[0].pasword: unknown key (did you mean "password"?)`,
 		}},
-		{"unknown key without suggestion", "colour: blue\n", []string{"c.yaml:1: colour: unknown key"}},
-		{"keys are case sensitive", "SIP:\n  listen: 127.0.0.1:5060\n", []string{`c.yaml:1: SIP: unknown key (did you mean "sip"?)`}},
-		{"duplicate key", "sip:\n  realm: a\n  realm: b\n", []string{"c.yaml:3: sip.realm: duplicate key (first set at line 2)"}},
+		{"unknown key without suggestion", "colour: blue\n", []string{"c.yaml:1:1: colour: unknown key"}},
+		{"keys are case sensitive", "SIP:\n  listen: 127.0.0.1:5060\n", []string{`c.yaml:1:1: SIP: unknown key (did you mean "sip"?)`}},
+		{"duplicate key", "sip:\n  realm: a\n  realm: b\n", []string{"c.yaml:3:3: sip.realm: duplicate key (first set at line 2)"}},
 		{"merge key", "x: &b {realm: a}\nsip:\n  <<: *b\n", []string{
-			"c.yaml:1: x: unknown key",
-			"c.yaml:3: sip: YAML merge keys (<<) are not supported: write the settings out",
+			"c.yaml:1:1: x: unknown key",
+			"c.yaml:3:3: sip: YAML merge keys (<<) are not supported: write the settings out",
 		}},
 		{"string where list expected", "sip:\n  auth_algorithms: MD5\n", []string{
-			`c.yaml:2: sip.auth_algorithms: must be a list (one "- item" per line, or [a, b]), not a single value`,
+			`c.yaml:2:20: sip.auth_algorithms: must be a list (one "- item" per line, or [a, b]), not a single value`,
 		}},
-		{"list where value expected", "sip:\n  realm: [a, b]\n", []string{"c.yaml:2: sip.realm: must be a single value, not a list"}},
-		{"value where section expected", "sip: 127.0.0.1\n", []string{"c.yaml:1: sip: must be a mapping (key: value lines), not a single value"}},
-		{"list of values where list of mappings expected", "trunks:\n  - demo\n", []string{"c.yaml:2: trunks[0]: must be a mapping (key: value lines), not a single value"}},
-		{"mapping where list expected", "trunks:\n  name: x\n", []string{`c.yaml:2: trunks: must be a list (one "- item" per line, or [a, b]), not a mapping`}},
-		{"bad duration", "sip:\n  nonce_ttl: abc\n", []string{`c.yaml:2: sip.nonce_ttl: "abc" is not a duration: write a number with a unit, like "30s" or "5m"`}},
-		{"duration without unit", "rtp:\n  timeout: 30\n", []string{`c.yaml:2: rtp.timeout: "30" is not a duration: write a number with a unit, like "30s" or "5m"`}},
-		{"bad int", "extensions:\n  - max_contacts: lots\n", []string{`c.yaml:2: extensions[0].max_contacts: "lots" is not a whole number`}},
-		{"bad bool", "log:\n  sip_trace: maybe\n", []string{`c.yaml:2: log.sip_trace: "maybe" is not true or false`}},
-		{"timestamp", "tenants:\n  - name: 2024-01-02\n", []string{"c.yaml:2: tenants[0].name: must be plain text: put the value in quotes"}},
-		{"empty list item", "sip:\n  outbound_deny:\n    -\n", []string{"c.yaml:3: sip.outbound_deny[0]: empty list item"}},
-		{"non-scalar key", "? [a]\n: b\n", []string{"c.yaml:1: keys must be plain names, not a list"}},
+		{"list where value expected", "sip:\n  realm: [a, b]\n", []string{"c.yaml:2:10: sip.realm: must be a single value, not a list"}},
+		{"value where section expected", "sip: 127.0.0.1\n", []string{"c.yaml:1:6: sip: must be a mapping (key: value lines), not a single value"}},
+		{"list of values where list of mappings expected", "trunks:\n  - demo\n", []string{"c.yaml:2:5: trunks[0]: must be a mapping (key: value lines), not a single value"}},
+		{"mapping where list expected", "trunks:\n  name: x\n", []string{`c.yaml:2:3: trunks: must be a list (one "- item" per line, or [a, b]), not a mapping`}},
+		{"bad duration", "sip:\n  nonce_ttl: abc\n", []string{`c.yaml:2:14: sip.nonce_ttl: "abc" is not a duration: write a number with a unit, like "30s" or "5m"`}},
+		{"duration without unit", "rtp:\n  timeout: 30\n", []string{`c.yaml:2:12: rtp.timeout: "30" is not a duration: write a number with a unit, like "30s" or "5m"`}},
+		{"bad int", "extensions:\n  - max_contacts: lots\n", []string{`c.yaml:2:19: extensions[0].max_contacts: "lots" is not a whole number`}},
+		{"bad bool", "log:\n  sip_trace: maybe\n", []string{`c.yaml:2:14: log.sip_trace: "maybe" is not true or false`}},
+		{"timestamp", "trunks:\n  - name: 2024-01-02\n", []string{"c.yaml:2:11: trunks[0].name: must be plain text: put the value in quotes"}},
+		{"empty list item", "sip:\n  outbound_deny:\n    -\n", []string{"c.yaml:3:6: sip.outbound_deny[0]: empty list item"}},
+		{"non-scalar key", "? [a]\n: b\n", []string{"c.yaml:1:3: keys must be plain names, not a list"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -402,7 +403,7 @@ func TestEnvErrors(t *testing.T) {
 		{"empty variable is ignored", map[string]string{"CENTRALINO_SIP_LISTEN": ""}, "{}", nil},
 		{"env and file problems together", map[string]string{"CENTRALINO_DATA": "x", "CENTRALINO_LOG_LEVEL": "loud"}, "log:\n  format: xml\n", []string{
 			`CENTRALINO_LOG_LEVEL: log.level: "loud" is not one of debug, info, warn, error`,
-			`c.yaml:2: log.format: "xml" is not one of text, json`,
+			`c.yaml:2:3: log.format: "xml" is not one of text, json`,
 		}},
 	}
 	for _, tt := range tests {
@@ -424,7 +425,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Load(path)
-	checkLines(t, errorLines(t, err), []string{path + `:2: log.level: "verbose" is not one of debug, info, warn, error`})
+	checkLines(t, errorLines(t, err), []string{path + `:2:3: log.level: "verbose" is not one of debug, info, warn, error`})
 
 	if err := os.WriteFile(path, DemoYAML(), 0o600); err != nil {
 		t.Fatal(err)

@@ -22,6 +22,10 @@ const (
 	kindStrings // a list of strings
 	kindStruct  // a mapping of known keys
 	kindStructs // a list of mappings
+	// kindTenants is the inline tenant list: its schema has maps, recursive
+	// actions and shorthands that viper cannot decode, so the tenant
+	// decoder (tenant_decode.go) reads it from the node tree instead.
+	kindTenants
 )
 
 // field is one key of a mapping.
@@ -32,7 +36,10 @@ type field struct {
 	elem  reflect.Type // struct type, for kindStruct and kindStructs
 }
 
-var durationType = reflect.TypeFor[time.Duration]()
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	tenantsType  = reflect.TypeFor[[]Tenant]()
+)
 
 // fieldsOf lists the YAML keys of struct type t. Fields tagged "-" and
 // unexported fields are not keys.
@@ -46,6 +53,8 @@ func fieldsOf(t reflect.Type) []field {
 		}
 		f := field{name: tag, index: i}
 		switch ft := sf.Type; {
+		case ft == tenantsType:
+			f.kind = kindTenants
 		case ft == durationType:
 			f.kind = kindDuration
 		case ft.Kind() == reflect.String:
@@ -95,7 +104,7 @@ func envKeys() (keys, sections []envKey) {
 			case kindStruct:
 				sections = append(sections, envKey{path: p, name: envName(p), kind: f.kind})
 				walk(f.elem, p)
-			case kindStructs:
+			case kindStructs, kindTenants:
 				sections = append(sections, envKey{path: p, name: envName(p), kind: f.kind})
 			default:
 				keys = append(keys, envKey{path: p, name: envName(p), kind: f.kind})

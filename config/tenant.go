@@ -126,7 +126,9 @@ type Person struct {
 	Extensions []string `yaml:"extensions"`
 	Mobile     string   `yaml:"mobile"` // E.164, rung through the tenant's trunk
 	// Calendar is an iCalendar file path (relative to the tenant file) or
-	// http(s) URL; its busy events make the person `meeting`.
+	// http(s) URL; its busy events make the person `meeting`. Loading
+	// resolves a relative path against the tenant file's folder (the main
+	// file's for inline tenants), so it can be opened as is.
 	Calendar string `yaml:"calendar"`
 }
 
@@ -199,7 +201,7 @@ type RingAction struct {
 // ForwardAction sends the call to a number through a trunk.
 type ForwardAction struct {
 	Number  string        `yaml:"number"`  // E.164
-	Trunk   string        `yaml:"trunk"`   // default the tenant's outbound trunk
+	Trunk   string        `yaml:"trunk"`   // default (filled by loading) the tenant's outbound trunk
 	Timeout time.Duration `yaml:"timeout"` // default 60s
 }
 
@@ -210,7 +212,8 @@ type OperatorAction struct {
 
 // Sound is something played: a WAV file (relative to the tenant file), a
 // text spoken by the TTS engine, or the greeting of the closure in force.
-// Exactly one is set.
+// Exactly one is set, except in optional greetings where none means the
+// built-in one. Loading resolves File like Person.Calendar.
 type Sound struct {
 	File    string `yaml:"file"`
 	Say     string `yaml:"say"`

@@ -29,8 +29,10 @@ type tree struct {
 	// present holds the paths whose value is not null: the admin set them.
 	present map[string]bool
 	// raw holds the literal text of every scalar setting, by path.
-	raw  map[string]string
-	errs []*Error
+	raw map[string]string
+	// tenants is the inline tenant list, left to the tenant decoder.
+	tenants *yaml.Node
+	errs    []*Error
 }
 
 // parseTree parses data and checks its shape against Config. Any problem it
@@ -145,6 +147,12 @@ func (t *tree) value(n *yaml.Node, k kind, elem reflect.Type, path string) {
 	}
 	t.present[path] = true
 	switch k {
+	case kindTenants:
+		if n.Kind != yaml.SequenceNode {
+			t.fail(at, path, `must be a list (one "- item" per line, or [a, b]), not %s`, describe(n))
+			return
+		}
+		t.tenants = n
 	case kindStruct:
 		if n.Kind != yaml.MappingNode {
 			t.fail(at, path, "must be a mapping (key: value lines), not %s", describe(n))
@@ -226,11 +234,20 @@ func parseBool(s string) (bool, bool) {
 // suggest returns ` (did you mean "x"?)` for the known key closest to name,
 // when one is close enough to be a typo.
 func suggest(name string, fields []field) string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.name
+	}
+	return suggestName(name, names)
+}
+
+// suggestName is suggest for a list of names.
+func suggestName(name string, names []string) string {
 	best, bestDist := "", -1
-	for _, f := range fields {
-		d := editDistance(strings.ToLower(name), f.name)
+	for _, n := range names {
+		d := editDistance(strings.ToLower(name), n)
 		if bestDist < 0 || d < bestDist {
-			best, bestDist = f.name, d
+			best, bestDist = n, d
 		}
 	}
 	if bestDist < 0 || bestDist > 2 || bestDist >= len(best) {
@@ -285,6 +302,9 @@ func yamlSyntaxError(file string, data []byte, err error) *Error {
 					break
 				}
 			}
+			// Feature codes and menu keys start with *, which YAML reads
+			// as an alias: the fix is quoting, not an anchor.
+			msg += ` (a value starting with * must be quoted, like "*30")`
 		}
 	}
 	// Multi-line messages ("unmarshal errors:\n  line 2: ...") read badly

@@ -25,16 +25,14 @@ var (
 	headerRe = regexp.MustCompile("^[A-Za-z0-9.!%*_+`'~-]+$") // RFC 3261 token
 )
 
-// checker validates a decoded Config, fills the defaults that depend on
-// other settings, and records problems with their location.
+// checker validates the main file's settings of a decoded Config, fills
+// the defaults that depend on other settings, and records problems with
+// their location. Tenants have checks of their own (tenant_check.go).
 type checker struct {
 	file string
 	tree *tree
 	env  map[string]string // path → variable that set it
 	errs []*Error
-	// firstListing maps "number +39..." and "extension 100" to the path of
-	// the tenant list item that claimed it first, for duplicate reports.
-	firstListing map[string]string
 }
 
 // isSet reports whether the admin set path, in the file or the environment.
@@ -87,6 +85,9 @@ func (c *checker) validate(cfg *Config) *index {
 	if cfg.Data == "" {
 		c.errorf("data", "must not be empty: it is the folder for the database and audio files")
 	}
+	if cfg.TenantsDir == "" {
+		c.errorf("tenants_dir", "must not be empty: it is the folder of the tenant files (default %q)", defaultTenantsDirectory)
+	}
 	c.oneOf("log.level", &cfg.Log.Level, "debug", "info", "warn", "error")
 	c.oneOf("log.format", &cfg.Log.Format, "text", "json")
 
@@ -107,16 +108,19 @@ func (c *checker) validate(cfg *Config) *index {
 	for i := range cfg.Extensions {
 		c.extension(&cfg.Extensions[i], i, &cfg.SIP, idx)
 	}
-	for i := range cfg.Tenants {
-		c.tenant(cfg, i, idx)
-	}
-	// References to tenants, once all tenants are known.
+	c.features(&cfg.Features)
+	return idx
+}
+
+// crossRefs checks and fills what depends on the tenants, once they are
+// all known.
+func (c *checker) crossRefs(cfg *Config, idx *index) {
 	for i, t := range cfg.Trunks {
 		if t.DefaultTenant == "" {
 			continue
 		}
 		if _, ok := idx.tenants[t.DefaultTenant]; !ok {
-			c.errorf(itemPath("trunks", i)+".default_tenant", "tenant %q is not defined in tenants", t.DefaultTenant)
+			c.errorf(itemPath("trunks", i)+".default_tenant", "tenant %q is not defined (inline under tenants, or as %s.yaml in tenants_dir %s)", t.DefaultTenant, t.DefaultTenant, cfg.TenantsDir)
 		}
 	}
 	for i := range cfg.Extensions {
@@ -128,7 +132,32 @@ func (c *checker) validate(cfg *Config) *index {
 			e.CallerID = cfg.Tenants[ti].Numbers[0]
 		}
 	}
-	return idx
+}
+
+// features checks the feature codes: each is dialled from a phone, so
+// two features cannot share one.
+func (c *checker) features(f *Features) {
+	codes := []struct {
+		path string
+		code string
+	}{
+		{"features.available", f.Available},
+		{"features.meeting", f.Meeting},
+		{"features.away", f.Away},
+		{"features.dnd", f.DND},
+	}
+	for i, x := range codes {
+		if !featureRe.MatchString(x.code) {
+			c.errorf(x.path, `%q must be * and 1 to 4 digits, like "*30" (in quotes: YAML reads *30 as an alias)`, x.code)
+			continue
+		}
+		for _, y := range codes[:i] {
+			if y.code == x.code {
+				c.errorAt(c.blame(x.path, y.path), x.path, "%s is also the code of %s: each feature needs its own code", x.code, y.path)
+				break
+			}
+		}
+	}
 }
 
 // sip checks the SIP section and returns the parsed listen address.
@@ -423,14 +452,21 @@ func (c *checker) expires(path string, d, least time.Duration) bool {
 // patterns checks path.Match patterns for dialled numbers.
 func (c *checker) patterns(p string, pats []string) {
 	for i, pat := range pats {
-		if pat == "" {
-			c.errorf(itemPath(p, i), "empty pattern")
-			continue
-		}
-		if _, err := path.Match(pat, ""); err != nil {
-			c.errorf(itemPath(p, i), "%q is not a valid pattern: use * for any digits, ? for one digit, [0-9] for a set", pat)
+		if msg := patternProblem(pat); msg != "" {
+			c.errorf(itemPath(p, i), "%s", msg)
 		}
 	}
+}
+
+// patternProblem says what is wrong with a number pattern, "" if nothing.
+func patternProblem(pat string) string {
+	if pat == "" {
+		return "empty pattern"
+	}
+	if _, err := path.Match(pat, ""); err != nil {
+		return fmt.Sprintf("%q is not a valid pattern: use * for any digits, ? for one digit, [0-9] for a set", pat)
+	}
+	return ""
 }
 
 // text checks a value that ends up in SIP headers or logs: control

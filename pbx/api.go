@@ -3,13 +3,19 @@ package pbx
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/centralino/centralino/config"
+	"github.com/centralino/centralino/pbx/store"
 )
 
 // RegistrationInfo is what the API shows about a registered contact.
@@ -39,6 +45,13 @@ func (s *Server) httpHandler() http.Handler {
 		writeJSON(w, s.calls.list())
 	})))
 	mux.Handle("GET /api/cdrs", s.requireToken(http.HandlerFunc(s.apiCDRs)))
+	mux.Handle("GET /api/statuses", s.requireToken(http.HandlerFunc(s.apiStatuses)))
+	mux.Handle("PUT /api/statuses/{tenant}/{person}", s.requireToken(http.HandlerFunc(s.apiSetStatus)))
+	mux.Handle("GET /api/calendars", s.requireToken(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, s.calendars.list())
+	})))
+	mux.Handle("GET /api/explain", s.requireToken(http.HandlerFunc(s.apiExplain)))
+	mux.Handle("POST /api/reload", s.requireToken(http.HandlerFunc(s.apiReload)))
 	// Go's profiler, for diagnosing a live server (same access rule as the API).
 	mux.Handle("GET /debug/pprof/", s.requireToken(http.HandlerFunc(pprof.Index)))
 	mux.Handle("GET /debug/pprof/profile", s.requireToken(http.HandlerFunc(pprof.Profile)))
@@ -102,4 +115,106 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
+}
+
+// StatusInfo is what the API shows about a person's status.
+type StatusInfo struct {
+	Tenant    string    `json:"tenant"`
+	Person    string    `json:"person"`
+	Name      string    `json:"name"`
+	State     string    `json:"state"` // the manual status ("available" when never set)
+	Until     time.Time `json:"until"`
+	Note      string    `json:"note"`
+	Since     time.Time `json:"since"`
+	By        string    `json:"by"`
+	Effective string    `json:"effective"`     // what calls see now
+	Why       string    `json:"effective_why"` // manual, calendar or default
+}
+
+func (s *Server) apiStatuses(w http.ResponseWriter, r *http.Request) {
+	snap := s.snap.Load()
+	now := s.now()
+	out := make([]StatusInfo, 0)
+	for i := range snap.cfg.Tenants {
+		t := &snap.cfg.Tenants[i]
+		st := s.state(t.ID)
+		for _, p := range t.People {
+			info := StatusInfo{Tenant: t.ID, Person: p.ID, Name: p.Name, State: config.StatusAvailable}
+			if rec, ok := s.statuses.record(t.ID, p.ID); ok {
+				info.State, info.Until, info.Note, info.Since, info.By = rec.State, rec.Until, rec.Note, rec.Since, rec.By
+			}
+			if plan := snap.plans[t.ID]; plan != nil {
+				info.Effective, info.Why = plan.EffectiveStatus(p.ID, st, now)
+			}
+			out = append(out, info)
+		}
+	}
+	writeJSON(w, out)
+}
+
+// statusRequest is the body of PUT /api/statuses/{tenant}/{person}.
+type statusRequest struct {
+	State string `json:"state"`
+	Until string `json:"until"` // "15:00", "2026-12-24 15:00", RFC 3339, or a duration like "2h"
+	Note  string `json:"note"`
+	By    string `json:"by"` // who set it (the CLI says "cli"); default "api"
+}
+
+func (s *Server) apiSetStatus(w http.ResponseWriter, r *http.Request) {
+	cfg := s.config()
+	tenant, person := r.PathValue("tenant"), r.PathValue("person")
+	t := cfg.Tenant(tenant)
+	if t == nil || !slices.ContainsFunc(t.People, func(p config.Person) bool { return p.ID == person }) {
+		http.Error(w, fmt.Sprintf("no person %q in tenant %q", person, tenant), http.StatusNotFound)
+		return
+	}
+	var req statusRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
+		http.Error(w, "body must be JSON like {\"state\": \"meeting\", \"until\": \"15:00\"}: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if !slices.Contains(validStates, req.State) {
+		http.Error(w, fmt.Sprintf("state %q is not one of %s", req.State, strings.Join(validStates, ", ")), http.StatusBadRequest)
+		return
+	}
+	now := s.now()
+	until, err := parseUntil(req.Until, t.Location, now)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	by := req.By
+	if by != "cli" {
+		by = "api"
+	}
+	st := store.Status{Tenant: tenant, Person: person, State: req.State, Until: until, Note: req.Note, Since: now, By: by}
+	if err := s.statuses.set(st); err != nil {
+		s.log.Error("set status", "tenant", tenant, "person", person, "error", err)
+		http.Error(w, "cannot store the status", http.StatusInternalServerError)
+		return
+	}
+	s.log.Info("status set", "tenant", tenant, "person", person, "state", st.State, "until", st.Until, "by", by)
+	writeJSON(w, st)
+}
+
+func (s *Server) apiReload(w http.ResponseWriter, r *http.Request) {
+	if s.live == nil {
+		http.Error(w, "this server runs a configuration given in memory: nothing to reload", http.StatusConflict)
+		return
+	}
+	rep := s.Reload()
+	type fileError struct {
+		File  string `json:"file"`
+		Error string `json:"error"`
+	}
+	out := struct {
+		Loaded  []string    `json:"loaded"`
+		Removed []string    `json:"removed"`
+		Errors  []fileError `json:"errors"`
+		Restart []string    `json:"restart"`
+	}{Loaded: rep.Loaded, Removed: rep.Removed, Restart: rep.Restart}
+	for _, e := range rep.Errors {
+		out.Errors = append(out.Errors, fileError{e.File, e.Err.Error()})
+	}
+	writeJSON(w, out)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/centralino/centralino/config"
+	"github.com/centralino/centralino/dialplan"
 	"github.com/centralino/centralino/media"
 	"github.com/centralino/centralino/pbx/store"
 )
@@ -36,6 +37,7 @@ const (
 	dispBusy      = "busy"
 	dispCancelled = "cancelled"
 	dispFailed    = "failed"
+	dispRejected  = "rejected" // refused by the plan (blocked caller, hangup step)
 )
 
 // side names a call's two legs: A is the caller, B the answered callee.
@@ -102,7 +104,14 @@ type call struct {
 	// still cancelling after the answer).
 	bg sync.WaitGroup
 
+	// relayed and early are the provisional responses already relayed to
+	// the caller and whether early media flows; they span every fork of
+	// the call's plan. Only the call's goroutine touches them.
+	relayed map[int]bool
+	early   bool
+
 	mu         sync.Mutex
+	steps      []store.CDRStep
 	hangupBy   string
 	reason     string
 	answered   time.Time
@@ -130,7 +139,8 @@ func newCall(s *Server, cfg *config.Config, req *sip.Request, rt *route) *call {
 	}
 	c := &call{
 		id: id, srv: s, cfg: cfg, rt: rt, invite: req, started: s.now(), done: make(chan struct{}), state: "routing",
-		log: s.log.With("call", id, "call_id", callID(req), "direction", rt.direction, "caller", rt.caller, "called", rt.called, "tenant", tenant),
+		relayed: map[int]bool{},
+		log:     s.log.With("call", id, "call_id", callID(req), "direction", rt.direction, "caller", rt.caller, "called", rt.called, "tenant", tenant),
 	}
 	return c
 }
@@ -169,7 +179,7 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 	c.legA.remoteCSeq = req.CSeq().SeqNo
 
 	disp, code := c.setup(tx)
-	if disp != dispAnswered {
+	if disp != dispAnswered || c.rt.feature != "" {
 		c.finish(disp, code)
 		return
 	}
@@ -182,10 +192,11 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 	c.finish(dispAnswered, sip.StatusOK)
 }
 
-// setup does everything up to the caller's ACK: media, forking, answer.
-// It returns the disposition and the final code sent to the caller.
+// setup does everything up to the caller's ACK: checks the offer, then
+// runs the call's steps (a plain ring for calls between extensions, the
+// tenant's plan otherwise) until one answers. It returns the disposition
+// and the final code sent to the caller.
 func (c *call) setup(tx sip.ServerTransaction) (string, int) {
-	s := c.srv
 	if body := c.invite.Body(); len(body) > 0 {
 		offer, err := media.ParseSDP(body)
 		if err != nil {
@@ -204,31 +215,40 @@ func (c *call) setup(tx sip.ServerTransaction) (string, int) {
 		}
 		c.aOffer = offer
 	}
+	if c.rt.feature != "" {
+		return c.runFeature()
+	}
+	if c.rt.decision == nil {
+		// A plain call (between extensions, or out through a trunk): ring
+		// what routing found.
+		return c.runSteps([]dialplan.Step{{Kind: "ring"}})
+	}
+	return c.runSteps(c.rt.decision.Steps)
+}
+
+// ensureMedia allocates both legs' RTP sockets the first time a step
+// needs them: a call refused by its plan costs no ports.
+func (c *call) ensureMedia() error {
+	if c.legA.media != nil {
+		return nil
+	}
+	s := c.srv
 	var err error
 	if c.legA.media, err = c.newMediaLeg(); err != nil {
-		c.log.Error("no RTP port for leg A", "error", err)
-		c.reject(sip.StatusServiceUnavailable, "Media Ports Exhausted")
-		return dispFailed, sip.StatusServiceUnavailable
+		return fmt.Errorf("leg A: %w", err)
 	}
 	if c.legB.media, err = c.newMediaLeg(); err != nil {
-		c.log.Error("no RTP port for leg B", "error", err)
-		c.reject(sip.StatusServiceUnavailable, "Media Ports Exhausted")
-		return dispFailed, sip.StatusServiceUnavailable
+		return fmt.Errorf("leg B: %w", err)
 	}
 	c.legA.sdp = media.SDPParams{SessionID: randUint64(), Addr: netip.AddrPortFrom(s.rtpIP, c.legA.media.LocalAddr().Port()), Ptime: 20}
 	c.legB.sdp = media.SDPParams{SessionID: randUint64(), Addr: netip.AddrPortFrom(s.rtpIP, c.legB.media.LocalAddr().Port()), Ptime: 20}
+	return nil
+}
 
-	c.setState("ringing")
-	out := c.fork()
-	switch {
-	case out.winner == nil && out.cancelled:
-		// The transaction layer already answered the CANCEL and sent 487.
-		return dispCancelled, sip.StatusRequestTerminated
-	case out.winner == nil:
-		c.reject(out.code, out.reason)
-		return out.disposition, out.code
-	}
-	if code, err := c.answer(out.winner); err != nil {
+// connect answers the caller with the winning branch; on failure it tells
+// the caller and returns the disposition and code for the record.
+func (c *call) connect(winner *branch) (string, int) {
+	if code, err := c.answer(winner); err != nil {
 		c.log.Warn("answering the caller failed", "error", err)
 		c.end(bySystem, err.Error())
 		if code != 0 {
@@ -417,6 +437,13 @@ func (c *call) finish(disp string, code int) {
 		ID: c.id, Start: c.started, Answer: c.answered, End: s.now(), Direction: c.rt.direction,
 		Caller: c.rt.caller, Called: c.rt.called, AnsweredBy: c.answeredBy,
 		Disposition: disp, Code: code, HangupBy: c.hangupBy, Reason: c.reason,
+		Steps: c.steps,
+	}
+	if d := c.rt.decision; d != nil {
+		cdr.Rule = d.Rule
+	}
+	if c.rt.feature != "" {
+		cdr.Rule = "feature " + c.rt.feature
 	}
 	c.mu.Unlock()
 	if disp == dispCancelled {

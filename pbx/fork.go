@@ -3,6 +3,7 @@ package pbx
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -40,8 +41,7 @@ type forkOutcome struct {
 // B2BUA): the first 2xx wins, the others are cancelled; 180/183 are
 // relayed to the caller; the caller's CANCEL and the ring timeout cancel
 // all branches.
-func (c *call) fork() forkOutcome {
-	targets := c.rt.targets
+func (c *call) fork(targets []dialTarget, timeout time.Duration) forkOutcome {
 	events := make(chan branchEvent, 16*len(targets)+1)
 	branches := make([]*branch, 0, len(targets))
 	for _, t := range targets {
@@ -59,7 +59,7 @@ func (c *call) fork() forkOutcome {
 		}
 	}
 
-	ring := time.NewTimer(c.ringTimeout())
+	ring := time.NewTimer(timeout)
 	defer ring.Stop()
 	pending := len(branches)
 	var (
@@ -67,14 +67,12 @@ func (c *call) fork() forkOutcome {
 		timedOut bool
 		codes    []int
 		last     *sip.Response
-		relayed  = map[int]bool{}
-		early    bool
 	)
 	for pending > 0 && out.winner == nil && !out.cancelled && !timedOut {
 		select {
 		case ev := <-events:
 			if !ev.done {
-				early = c.relayProvisional(ev, relayed, early)
+				c.early = c.relayProvisional(ev, c.relayed, c.early)
 				continue
 			}
 			pending--
@@ -334,18 +332,21 @@ func (c *call) branchInvite(t dialTarget) *sip.Request {
 	return req
 }
 
-// presentedNumber is the E.164 number shown to the called party on an
-// outbound call: the extension's own caller ID, else its tenant's first
-// number.
+// presentedNumber is the E.164 number shown to the called party on a call
+// out through a trunk. A call from outside being forwarded (to a mobile, to
+// a number) shows the original caller, so the professional sees who is
+// calling; Messagenet-style providers accept that when the inbound leg's
+// header is copied (copy_headers). Otherwise: the extension's own caller ID,
+// else its tenant's first number.
 func (c *call) presentedNumber() string {
+	if c.rt.direction == dirInbound && strings.HasPrefix(c.rt.caller, "+") {
+		return c.rt.caller
+	}
 	if e := c.rt.fromExt; e != nil && e.CallerID != "" {
 		return e.CallerID
 	}
 	if c.rt.tenant != nil && len(c.rt.tenant.Numbers) > 0 {
 		return c.rt.tenant.Numbers[0]
-	}
-	if c.rt.direction == dirInbound {
-		return c.rt.caller
 	}
 	return ""
 }

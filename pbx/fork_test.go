@@ -44,9 +44,10 @@ func TestBranchInviteThroughTrunk(t *testing.T) {
 	for _, tt := range []struct {
 		header, fromUser, identity string
 	}{
-		{"from", "0212345678", ""},
-		{"pai", "5551234", "P-Asserted-Identity: <sip:+390212345678@sip.provider.test>"},
-		{"ppi", "5551234", "P-Preferred-Identity: <sip:+390212345678@sip.provider.test>"},
+		// A forwarded call from outside shows the original caller.
+		{"from", "0612345678", ""},
+		{"pai", "5551234", "P-Asserted-Identity: <sip:+390612345678@sip.provider.test>"},
+		{"ppi", "5551234", "P-Preferred-Identity: <sip:+390612345678@sip.provider.test>"},
 	} {
 		t.Run(tt.header, func(t *testing.T) {
 			cfg, err := config.LoadBytes("t.yaml", []byte(strings.Replace(trunkConfig, "%s", tt.header, 1)))

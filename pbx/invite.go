@@ -9,6 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/centralino/centralino/config"
+	"github.com/centralino/centralino/dialplan"
 	"github.com/centralino/centralino/pbx/number"
 	"github.com/centralino/centralino/pbx/sipauth"
 )
@@ -30,7 +31,17 @@ type route struct {
 	caller     string            // normalised calling number (or extension)
 	callerName string
 	called     string // normalised dialled number (or extension)
-	targets    []dialTarget
+	// source is where the INVITE came from (a phone's own contacts there
+	// are not rung).
+	source netip.AddrPort
+	// targets are what a plain call between extensions rings, or an
+	// outbound call's trunk branch.
+	targets []dialTarget
+	// decision is the tenant's plan for this call (nil for calls between
+	// extensions and outbound calls).
+	decision *dialplan.Decision
+	// feature is the status a feature code sets ("" for a normal call).
+	feature string
 }
 
 // dialTarget is one branch to ring.
@@ -69,8 +80,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, sip.StatusTooManyHops, "Too Many Hops", nil)
 		return
 	}
-	cfg := s.config()
-	rt, rej := s.route(cfg, req, tx)
+	snap := s.snap.Load()
+	cfg := snap.cfg
+	rt, rej := s.route(snap, req, tx)
 	if rt == nil {
 		if rej != nil {
 			s.metrics.callsTotal.WithLabelValues("rejected").Inc()
@@ -84,7 +96,8 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 // route authenticates the caller and decides the targets. A nil route with
 // a nil rejection means a response (a challenge) was already sent.
-func (s *Server) route(cfg *config.Config, req *sip.Request, tx sip.ServerTransaction) (*route, *rejection) {
+func (s *Server) route(snap *snapshot, req *sip.Request, tx sip.ServerTransaction) (*route, *rejection) {
+	cfg := snap.cfg
 	src, err := netip.ParseAddrPort(req.Source())
 	if err != nil {
 		return nil, &rejection{sip.StatusBadRequest, "Bad Source"}
@@ -96,16 +109,28 @@ func (s *Server) route(cfg *config.Config, req *sip.Request, tx sip.ServerTransa
 	// all of 127.0.0.0/8).
 	_, fromPhone := s.registrar.loc.aorAt(src)
 	hasCreds := req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil
+	var rt *route
+	var rej *rejection
 	if !fromPhone && !hasCreds {
 		if t := s.trunks.match(cfg, src.Addr()); t != nil {
-			return s.routeFromTrunk(cfg, req, t)
+			rt, rej = s.routeFromTrunk(cfg, req, t)
 		}
 	}
-	ext := s.authenticateInvite(cfg, req, tx)
-	if ext == nil {
-		return nil, nil
+	if rt == nil && rej == nil {
+		ext := s.authenticateInvite(cfg, req, tx)
+		if ext == nil {
+			return nil, nil
+		}
+		rt, rej = s.routeFromExtension(cfg, req, src, ext)
 	}
-	return s.routeFromExtension(cfg, req, src, ext)
+	if rt == nil {
+		return nil, rej
+	}
+	rt.source = src
+	if rt.tenant != nil && rt.decision == nil && rt.feature == "" && rt.targets == nil {
+		s.decide(snap, rt)
+	}
+	return rt, nil
 }
 
 // authenticateInvite challenges with 407 (RFC 3261 §22.3) and verifies the
@@ -171,14 +196,17 @@ func (s *Server) routeFromTrunk(cfg *config.Config, req *sip.Request, t *config.
 		s.log.Info("inbound call for no tenant", "trunk", t.Name, "called", rt.called, "caller", rt.caller, "call_id", callID(req))
 		return nil, &rejection{sip.StatusNotFound, "Not Found"}
 	}
-	for _, e := range rt.tenant.Extensions {
-		rt.targets = append(rt.targets, s.phoneTargets(e, netip.AddrPort{})...)
-	}
-	if len(rt.targets) == 0 {
-		s.log.Info("inbound call: no phone of the tenant is registered", "tenant", rt.tenant.ID, "caller", rt.caller, "call_id", callID(req))
-		return nil, &rejection{sip.StatusTemporarilyUnavailable, "Temporarily Unavailable"}
-	}
 	return rt, nil
+}
+
+// decide runs the tenant's plan for the call.
+func (s *Server) decide(snap *snapshot, rt *route) {
+	plan := snap.plans[rt.tenant.ID]
+	if plan == nil {
+		return
+	}
+	d := plan.Decide(dialplan.Call{Caller: rt.caller, CallerName: rt.callerName, Called: rt.called}, s.state(rt.tenant.ID), s.now())
+	rt.decision = &d
 }
 
 // routeFromExtension routes a call placed by an authenticated extension:
@@ -189,6 +217,10 @@ func (s *Server) routeFromExtension(cfg *config.Config, req *sip.Request, src ne
 	dialled := uriUser(req.Recipient)
 	if dialled == "" {
 		return nil, &rejection{sip.StatusAddressIncomplete, "Address Incomplete"}
+	}
+	if state := featureState(cfg.Features, dialled); state != "" {
+		rt.feature, rt.called = state, dialled
+		return rt, nil
 	}
 	if cfg.Extension(dialled) != nil {
 		rt.called = dialled
@@ -201,14 +233,9 @@ func (s *Server) routeFromExtension(cfg *config.Config, req *sip.Request, src ne
 	n, public := number.Normalize(dialled)
 	rt.called = n
 	if ten := cfg.TenantByNumber(n); ten != nil {
-		// Dialling a tenant's number from inside behaves like a call from
-		// outside to it, without paying for a trunk.
-		for _, e := range ten.Extensions {
-			rt.targets = append(rt.targets, s.phoneTargets(e, src)...)
-		}
-		if len(rt.targets) == 0 {
-			return nil, &rejection{sip.StatusTemporarilyUnavailable, "Temporarily Unavailable"}
-		}
+		// Dialling a tenant's number from inside runs its plan, as a call
+		// from outside would, without paying for a trunk.
+		rt.tenant = ten
 		return rt, nil
 	}
 	if !public && !number.MatchAny(ext.AllowOutbound, n) {

@@ -14,6 +14,8 @@ type metrics struct {
 	callsTotal    *prometheus.CounterVec
 	authFailures  *prometheus.CounterVec
 	trunkUp       *prometheus.GaugeVec
+	reloads       prometheus.Counter
+	reloadErrors  prometheus.Counter
 }
 
 func newMetrics(s *Server) *metrics {
@@ -34,11 +36,17 @@ func newMetrics(s *Server) *metrics {
 		trunkUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "centralino_trunk_registered", Help: "1 when a register-mode trunk is registered.",
 		}, []string{"trunk"}),
+		reloads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "centralino_config_reloads_total", Help: "Configuration reloads that changed what is in force.",
+		}),
+		reloadErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "centralino_config_reload_errors_total", Help: "Configuration files rejected by a reload (the last good version stays).",
+		}),
 	}
 	for _, d := range []string{dispAnswered, dispNoAnswer, dispBusy, dispCancelled, dispFailed, "rejected"} {
 		m.callsTotal.WithLabelValues(d)
 	}
-	m.registry.MustRegister(m.registrations, m.activeCalls, m.callsTotal, m.authFailures, m.trunkUp,
+	m.registry.MustRegister(m.registrations, m.activeCalls, m.callsTotal, m.authFailures, m.trunkUp, m.reloads, m.reloadErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, t := range s.config().Trunks {
 		if t.Mode == "register" {

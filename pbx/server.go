@@ -39,11 +39,15 @@ type Options struct {
 	Store   store.Store // required
 	Now     func() time.Time
 	Version string
+	// Live, when set, is watched for configuration changes (tenant files,
+	// the main file) while the server runs; Reload also uses it.
+	Live *config.Live
 }
 
 // Server is one running Centralino node.
 type Server struct {
-	cfg     atomic.Pointer[config.Config]
+	snap    atomic.Pointer[snapshot]
+	live    *config.Live
 	log     *slog.Logger
 	store   store.Store
 	now     func() time.Time
@@ -70,6 +74,11 @@ type Server struct {
 	trunks    *trunkManager
 	calls     *callRegistry
 	metrics   *metrics
+	statuses  *statusBoard
+	calendars *calendarBoard
+	// calendarKick asks the calendar loop to read the calendars again
+	// (after a reload changed who has one).
+	calendarKick chan struct{}
 
 	httpAddr atomic.Value // string: the HTTP listener's actual address
 	wg       sync.WaitGroup
@@ -88,13 +97,19 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		opts.Now = time.Now
 	}
 	s := &Server{
-		log:     opts.Logger,
-		store:   opts.Store,
-		now:     opts.Now,
-		version: opts.Version,
-		calls:   newCallRegistry(),
+		log:          opts.Logger,
+		store:        opts.Store,
+		now:          opts.Now,
+		version:      opts.Version,
+		live:         opts.Live,
+		calls:        newCallRegistry(),
+		statuses:     newStatusBoard(opts.Store),
+		calendarKick: make(chan struct{}, 1),
 	}
-	s.cfg.Store(cfg)
+	s.calendars = newCalendarBoard(s.log.With("component", "calendars"), s.now)
+	if err := s.setConfig(cfg); err != nil {
+		return nil, err
+	}
 	s.metrics = newMetrics(s)
 
 	var err error
@@ -185,8 +200,6 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) config() *config.Config { return s.cfg.Load() }
-
 // allowed is the Allow header value: what we actually handle.
 func (s *Server) allowed() string {
 	m := s.sip.RegisteredMethods()
@@ -215,6 +228,9 @@ func (s *Server) contact(tr string) sip.ContactHeader {
 func (s *Server) Run(ctx context.Context) error {
 	cfg := s.config()
 	if err := s.registrar.restore(s.now()); err != nil {
+		return err
+	}
+	if err := s.statuses.load(); err != nil {
 		return err
 	}
 	s.metrics.registrations.Set(float64(s.registrar.loc.count()))
@@ -286,10 +302,20 @@ func (s *Server) Run(ctx context.Context) error {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go func() { defer s.wg.Done(); s.watchdog.Run(runCtx) }()
 	go func() { defer s.wg.Done(); s.trunks.run(runCtx) }()
 	go func() { defer s.wg.Done(); s.housekeeping(runCtx) }()
+	go func() { defer s.wg.Done(); s.calendars.run(runCtx, s.config, s.calendarKick) }()
+	if s.live != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := s.live.Watch(runCtx, s.applyReload); err != nil {
+				s.log.Error("configuration watch stopped", "error", err)
+			}
+		}()
+	}
 
 	s.log.Info("centralino ready",
 		"sip_udp", s.listen.String(), "sip_tcp", s.listen.String(), "sip_tls", addrOrNone(s.tlsListen),

@@ -111,7 +111,8 @@ var columns = map[string][]string{
 	"registrations": {"extension", "contact", "source", "transport", "expires_in", "user_agent"},
 	"trunks":        {"name", "mode", "host", "state", "last_code", "last_error", "next_attempt"},
 	"calls":         {"id", "direction", "state", "caller", "called", "tenant", "trunk", "started", "answered_by"},
-	"cdrs":          {"start", "direction", "caller", "called", "tenant", "trunk", "disposition", "code", "answered_by", "hangup_by"},
+	"cdrs":          {"start", "direction", "caller", "called", "tenant", "trunk", "rule", "disposition", "code", "answered_by", "hangup_by"},
+	"statuses":      {"tenant", "person", "name", "state", "until", "note", "effective", "effective_why"},
 }
 
 func printTable(w io.Writer, what string, rows []map[string]any) {

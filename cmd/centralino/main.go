@@ -11,6 +11,9 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	// Tenants' time zones and calendars' TZIDs must resolve on minimal
+	// systems without /usr/share/zoneinfo.
+	_ "time/tzdata"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3";
@@ -63,6 +66,9 @@ func commands() []command {
 		{"trunks", "show the trunks' registration state of a running server", listCommand("trunks")},
 		{"calls", "list the calls in progress on a running server", listCommand("calls")},
 		{"cdrs", "list the most recent call records of a running server", listCommand("cdrs")},
+		{"status", "list the people's statuses, or set one: status set TENANT[:PERSON] STATE [--until T]", runStatus},
+		{"dialplan", "dialplan explain: show, step by step, what a tenant's plan does with a call", runDialplan},
+		{"reload", "make the running server re-read its configuration and tenant files now", runReload},
 		{"demo-config", "print the embedded demo configuration (a starting point for centralino.yaml)", runDemoConfig},
 		{"version", "print the version", runVersion},
 	}

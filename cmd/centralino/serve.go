@@ -73,11 +73,21 @@ func printConfigErrors(w io.Writer, err error) {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) error {
-	cfg, err := configFromFlags("serve", "Run the PBX. Without a configuration file it starts the embedded demo on loopback.",
-		"configuration file (default ./centralino.yaml if present, else the embedded demo)", args, stderr)
+	fs := newFlags("serve", "Run the PBX. Without a configuration file it starts the embedded demo on loopback.", stderr)
+	cfgPath := fs.String("config", "", "configuration file (default ./centralino.yaml if present, else the embedded demo)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	path, err := config.Resolve(*cfgPath)
 	if err != nil {
 		return err
 	}
+	live, err := config.NewLive(path)
+	if err != nil {
+		printConfigErrors(stderr, err)
+		return errors.New("configuration is not valid")
+	}
+	cfg := live.Current()
 	log := newLogger(cfg.Log, stderr)
 	if cfg.Log.SIPTrace {
 		// sipgo's trace switch is package-level: set once, here, before anything runs.
@@ -94,7 +104,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 
-	srv, err := pbx.New(cfg, pbx.Options{Logger: log, Store: db, Version: buildVersion()})
+	srv, err := pbx.New(cfg, pbx.Options{Logger: log, Store: db, Version: buildVersion(), Live: live})
 	if err != nil {
 		return err
 	}
@@ -109,9 +119,8 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			// Live reload of tenants and dialplans arrives with the dialplan
-			// work; until then SIGHUP must not kill the server.
-			log.Warn("SIGHUP received: configuration reload is not available yet; restart to apply changes")
+			log.Info("SIGHUP: reloading the configuration")
+			srv.Reload()
 		}
 	}()
 	return srv.Run(ctx)

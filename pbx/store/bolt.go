@@ -16,6 +16,7 @@ import (
 const (
 	bucketRegistrations = "registrations"
 	bucketCDRs          = "cdrs"
+	bucketStatuses      = "statuses"
 )
 
 // Bolt is a Store in a bbolt file. It holds the file's exclusive lock until
@@ -56,7 +57,7 @@ func Open(path string, lockTimeout time.Duration) (*Bolt, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range []string{bucketRegistrations, bucketCDRs} {
+		for _, name := range []string{bucketRegistrations, bucketCDRs, bucketStatuses} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -211,4 +212,41 @@ func mapClosed(err error) error {
 		return ErrClosed
 	}
 	return err
+}
+
+// SetStatus upserts a person's status.
+func (s *Bolt) SetStatus(st Status) error {
+	if err := validateStatus(st); err != nil {
+		return err
+	}
+	val, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("status %s/%s: encode: %w", st.Tenant, st.Person, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketStatuses)).Put(statusKey(st.Tenant, st.Person), val)
+	})
+	if err != nil {
+		return fmt.Errorf("status %s/%s: save: %w", st.Tenant, st.Person, mapClosed(err))
+	}
+	return nil
+}
+
+// Statuses returns every stored status in key (tenant, person) order.
+func (s *Bolt) Statuses() ([]Status, error) {
+	var out []Status
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketStatuses)).ForEach(func(k, v []byte) error {
+			var st Status
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("status %q: decode: %w", k, err)
+			}
+			out = append(out, st)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("statuses: %w", mapClosed(err))
+	}
+	return out, nil
 }

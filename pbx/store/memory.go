@@ -14,6 +14,7 @@ type Memory struct {
 	closed bool                    // guarded by mu
 	regs   map[string]Registration // by regKey; guarded by mu
 	cdrs   map[string]CDR          // by cdrKey; guarded by mu
+	status map[string]Status       // by statusKey; guarded by mu
 }
 
 var _ Store = (*Memory)(nil)
@@ -21,8 +22,9 @@ var _ Store = (*Memory)(nil)
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
 	return &Memory{
-		regs: make(map[string]Registration),
-		cdrs: make(map[string]CDR),
+		regs:   make(map[string]Registration),
+		cdrs:   make(map[string]CDR),
+		status: make(map[string]Status),
 	}
 }
 
@@ -116,4 +118,37 @@ func (m *Memory) Close() error {
 	defer m.mu.Unlock()
 	m.closed = true
 	return nil
+}
+
+// SetStatus upserts a person's status.
+func (m *Memory) SetStatus(st Status) error {
+	if err := validateStatus(st); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.status[string(statusKey(st.Tenant, st.Person))] = st
+	return nil
+}
+
+// Statuses returns every stored status in (tenant, person) order.
+func (m *Memory) Statuses() ([]Status, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	keys := make([]string, 0, len(m.status))
+	for k := range m.status {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]Status, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, m.status[k])
+	}
+	return out, nil
 }

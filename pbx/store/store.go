@@ -47,6 +47,28 @@ type CDR struct {
 	Code        int       `json:"code"`        // final SIP status sent to the caller (200 when answered)
 	HangupBy    string    `json:"hangup_by"`   // caller, callee, timeout, system
 	Reason      string    `json:"reason"`      // short human text
+	// Rule is the dialplan rule that decided the call ("" for calls
+	// between extensions), Steps what each action did.
+	Rule  string    `json:"rule"`
+	Steps []CDRStep `json:"steps"`
+}
+
+// CDRStep is one dialplan action of a call and how it ended.
+type CDRStep struct {
+	Action string `json:"action"` // ring, forward, play, menu, voicemail, operator, hangup
+	Target string `json:"target"` // what was rung or forwarded to, when relevant
+	Result string `json:"result"` // answered, no-answer, busy, failed, unavailable, done, cancelled
+}
+
+// Status is a person's manually set availability.
+type Status struct {
+	Tenant string    `json:"tenant"`
+	Person string    `json:"person"`
+	State  string    `json:"state"` // available, meeting, away, dnd
+	Until  time.Time `json:"until"` // zero: until changed
+	Note   string    `json:"note"`
+	Since  time.Time `json:"since"`
+	By     string    `json:"by"` // cli, api, phone
 }
 
 // Store is the runtime data the PBX keeps across restarts. Every method is
@@ -64,8 +86,24 @@ type Store interface {
 	AddCDR(c CDR) error
 	// CDRs returns at most limit records (all when limit <= 0), newest Start first.
 	CDRs(limit int) ([]CDR, error)
+	// SetStatus stores a person's status, replacing the previous one.
+	SetStatus(st Status) error
+	// Statuses returns every stored status, ordered by tenant then person.
+	Statuses() ([]Status, error)
 	// Close releases the store; calling it again is a no-op.
 	Close() error
+}
+
+// statusKey is tenant NUL person.
+func statusKey(tenant, person string) []byte {
+	return regKey(tenant, person)
+}
+
+func validateStatus(st Status) error {
+	if st.Tenant == "" || st.Person == "" || st.State == "" {
+		return fmt.Errorf("status %s/%s: tenant, person and state are required", st.Tenant, st.Person)
+	}
+	return nil
 }
 
 // regKey joins AOR and Contact with a NUL, which neither can contain, so

@@ -281,3 +281,48 @@ func TestConcurrentSaves(t *testing.T) {
 		}
 	})
 }
+
+func TestStatuses(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s Store) {
+		if got, err := s.Statuses(); err != nil || len(got) != 0 {
+			t.Fatalf("empty store: %v, %v", got, err)
+		}
+		a := Status{Tenant: "rossi", Person: "rossi", State: "meeting", Until: t0.Add(time.Hour), Note: "in udienza", Since: t0, By: "cli"}
+		b := Status{Tenant: "medici", Person: "bianchi", State: "away", Since: t0, By: "phone"}
+		for _, st := range []Status{a, b} {
+			if err := s.SetStatus(st); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a2 := a
+		a2.State, a2.Until = "available", time.Time{}
+		if err := s.SetStatus(a2); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Statuses()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []Status{b, a2}; !reflect.DeepEqual(got, want) {
+			t.Errorf("Statuses() = %+v, want %+v", got, want)
+		}
+		if err := s.SetStatus(Status{Tenant: "x"}); err == nil {
+			t.Error("a status without person and state was accepted")
+		}
+	})
+}
+
+func TestCDRPlanFieldsRoundTrip(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s Store) {
+		c := cdr("plan", t0)
+		c.Rule = "closed"
+		c.Steps = []CDRStep{{Action: "ring", Target: "100", Result: "no-answer"}, {Action: "voicemail", Result: "unavailable"}}
+		if err := s.AddCDR(c); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.CDRs(1)
+		if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], c) {
+			t.Errorf("CDRs() = %+v, %v; want %+v", got, err, c)
+		}
+	})
+}

@@ -24,6 +24,10 @@ type cdr struct {
 	Disposition string    `json:"disposition"`
 	Code        int       `json:"code"`
 	HangupBy    string    `json:"hangup_by"`
+	Rule        string    `json:"rule"`
+	Steps       []struct {
+		Action, Target, Result string
+	} `json:"steps"`
 }
 
 // registerSipp registers ext from a fresh port with sipp and returns the
@@ -217,8 +221,9 @@ func regData(expect int, contactHost string) map[string]any {
 	return map[string]any{"Expect": expect, "Expires": 300, "ContactHost": contactHost}
 }
 
-// A tenant with two registered phones: both ring, the first to answer gets
-// the call and the other is sent a CANCEL.
+// A tenant with two registered phones: both ring (the demo plan rings
+// both for a VIP caller), the first to answer gets the call and the other
+// is sent a CANCEL.
 func TestParallelRingFirstAnswerWins(t *testing.T) {
 	e2e(t)
 	p := startPBX(t, pbxOptions{})
@@ -230,7 +235,7 @@ func TestParallelRingFirstAnswerWins(t *testing.T) {
 	})
 	ringer := startSipp(t, sippOpts{Scenario: "uas_cancelled.xml", Port: ringPort})
 	mustSipp(t, sippOpts{
-		Scenario: "uac_call.xml", Data: callData(map[string]any{"PauseMs": 1500}),
+		Scenario: "uac_call.xml", Data: callData(map[string]any{"PauseMs": 1500, "From": "3331234567"}),
 		Target: p.SIP, Service: demoNumber,
 	})
 	if code := answerer.wait(20 * time.Second); code != 0 {

@@ -99,6 +99,9 @@ type pbxOptions struct {
 	Env []string
 	// Dir and ports reuse an earlier server's (restart tests).
 	Reuse *pbx
+	// PreStart runs once the directories are chosen, before the server
+	// starts (to write tenant files, say).
+	PreStart func(p *pbx)
 }
 
 func startPBX(t *testing.T, opts pbxOptions) *pbx {
@@ -133,6 +136,9 @@ func startPBX(t *testing.T, opts pbxOptions) *pbx {
 		}
 		writeTemplate(t, p.Config, opts.Config, vars)
 		args = append(args, "--config", p.Config)
+	}
+	if opts.PreStart != nil {
+		opts.PreStart(p)
 	}
 	p.stdout, p.stderr = &syncBuffer{}, &syncBuffer{}
 	p.cmd = exec.Command(centralinoBin, args...)

@@ -107,7 +107,7 @@ func TestOutboundCallThroughTrunk(t *testing.T) {
 	phone := func(dial string, expect int) {
 		t.Helper()
 		mustSipp(t, sippOpts{
-			Scenario: "uac_call_auth.xml", Data: map[string]any{"Dial": dial, "From": "200", "Expect": expect, "PauseMs": 1500},
+			Scenario: "uac_call_auth.xml", Data: map[string]any{"Dial": dial, "From": "200", "Expect": expect, "PauseMs": 1500, "WaitBye": false},
 			Target: p.SIP, User: "200", Password: "pw-200",
 		})
 	}
@@ -132,7 +132,7 @@ func TestStrangerInviteRefused(t *testing.T) {
 	p := startPBX(t, pbxOptions{Config: providerConfig, Vars: map[string]any{"ProviderPort": freePort(t)}})
 	for _, user := range []string{"200", "999"} {
 		mustSipp(t, sippOpts{
-			Scenario: "uac_call_auth.xml", Data: map[string]any{"Dial": "201", "From": user, "Expect": 403, "PauseMs": 0},
+			Scenario: "uac_call_auth.xml", Data: map[string]any{"Dial": "201", "From": user, "Expect": 403, "PauseMs": 0, "WaitBye": false},
 			Target: p.SIP, User: user, Password: "guess",
 		})
 	}

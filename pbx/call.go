@@ -171,6 +171,10 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.a = a
+	// Branches still being cancelled may outlive the call by a few
+	// seconds; the handler waits for them last, after the record is written
+	// and the call is gone from the registry.
+	defer c.bg.Wait()
 	s.calls.add(c)
 	s.calls.bindDialog(a.ID, c, sideA)
 	s.metrics.activeCalls.Inc()
@@ -430,7 +434,6 @@ func (c *call) finish(disp string, code int) {
 		s.calls.unbindDialog(c.b.ID)
 		c.b.Close()
 	}
-	c.bg.Wait()
 
 	c.mu.Lock()
 	cdr := store.CDR{

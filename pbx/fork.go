@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -17,7 +18,21 @@ import (
 type branch struct {
 	target dialTarget
 	sess   *sipgo.DialogClientSession // set before the branch's first event
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
+	// heard is set once the callee sent any response: only then is there a
+	// transaction to CANCEL (RFC 3261 §9.1); a silent target is abandoned.
+	heard atomic.Bool
+}
+
+// stop cancels a branch: with a CANCEL when the callee has answered
+// anything, else at once (sipgo would otherwise wait up to 32 s for a
+// provisional response before it may send the CANCEL).
+func (br *branch) stop() {
+	if br.heard.Load() {
+		br.cancel(nil)
+		return
+	}
+	br.cancel(sipgo.WaitAnswerForceCancelErr)
 }
 
 // branchEvent is a provisional response (done=false) or the end of a
@@ -45,7 +60,7 @@ func (c *call) fork(targets []dialTarget, timeout time.Duration) forkOutcome {
 	events := make(chan branchEvent, 16*len(targets)+1)
 	branches := make([]*branch, 0, len(targets))
 	for _, t := range targets {
-		bctx, cancel := context.WithCancel(context.Background())
+		bctx, cancel := context.WithCancelCause(context.Background())
 		br := &branch{target: t, cancel: cancel}
 		branches = append(branches, br)
 		c.bg.Add(1)
@@ -54,7 +69,7 @@ func (c *call) fork(targets []dialTarget, timeout time.Duration) forkOutcome {
 	cancelAllBut := func(keep *branch) {
 		for _, br := range branches {
 			if br != keep {
-				br.cancel()
+				br.stop()
 			}
 		}
 	}
@@ -224,6 +239,7 @@ func (c *call) runBranch(ctx context.Context, br *branch, events chan<- branchEv
 	}
 	br.sess = sess
 	opts := sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+		br.heard.Store(true)
 		if res.IsProvisional() && res.StatusCode > 100 {
 			select {
 			case events <- branchEvent{br: br, res: res}:

@@ -66,15 +66,19 @@ func apiTarget(cfgPath, server, token string) (string, string, error) {
 	}
 	if server == "" || token == "" {
 		cfg, err := loadConfig(cfgPath)
-		if err != nil {
+		switch {
+		case err == nil:
+			if server == "" {
+				server = "http://" + cfg.HTTP.Listen
+			}
+			if token == "" {
+				token = cfg.HTTP.Token
+			}
+		case server == "":
 			return "", "", fmt.Errorf("reading the configuration to find the server: %w", err)
 		}
-		if server == "" {
-			server = "http://" + cfg.HTTP.Listen
-		}
-		if token == "" {
-			token = cfg.HTTP.Token
-		}
+		// With --server given, a configuration that does not load (say, a
+		// tenant file being edited) must not stop us talking to the server.
 	}
 	if !strings.Contains(server, "://") {
 		server = "http://" + server

@@ -123,8 +123,11 @@ func startBaresip(t *testing.T, o baresipOpts) *baresip {
 	}
 
 	// -s traces every SIP message into the log, which is what a failure
-	// report needs most.
-	b.proc = exec.Command("baresip", "-f", b.dir, "-s")
+	// report needs most, and what the tests read. stdbuf makes stdout
+	// line-buffered: into a pipe, stdio would hold the trace back in 4 kB
+	// blocks, and a test reading it right after an event would miss the
+	// last messages.
+	b.proc = exec.Command("stdbuf", "-oL", "-eL", "baresip", "-f", b.dir, "-s")
 	b.proc.Dir = b.dir
 	b.proc.Stdout, b.proc.Stderr = b.log, b.log
 	if err := b.proc.Start(); err != nil {

@@ -194,7 +194,11 @@ func TestDialplanDecidesCalls(t *testing.T) {
 		t.Errorf("the rejection is not logged with its reason:\n%s", tail(p.stderr.String(), 20))
 	}
 	blocked()
-	out, code := runCLICode(t, p.Dir, "check", "--config", p.Config)
+	out, code := runCLICode(t, p.Dir, "reload", "--server", p.HTTP)
+	if code == 0 || !strings.Contains(out, "rejected") || !strings.Contains(out, "voicmail") {
+		t.Errorf("centralino reload with a broken file: exit %d\n%s", code, out)
+	}
+	out, code = runCLICode(t, p.Dir, "check", "--config", p.Config)
 	if code == 0 || !strings.Contains(out, "rossi.yaml:") || !strings.Contains(out, `(did you mean "voicemail"?)`) {
 		t.Errorf("check of the broken file: exit %d\n%s", code, out)
 	}
@@ -214,5 +218,80 @@ func TestExplainOfflineNamesHoliday(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// forwardConfig: a Messagenet-style office whose plan forwards callers to
+// the lawyer's mobile through the provider, copying the provider's
+// X-Mnet-InLeg header and showing the original caller.
+const forwardConfig = `
+sip:
+  listen: "{{.SIP}}"
+rtp:
+  ports: "{{.RTP}}"
+http:
+  listen: "{{.HTTP}}"
+data: "{{.Data}}"
+trunks:
+  - name: provider
+    mode: ip
+    host: "127.0.0.2:{{.ProviderPort}}"
+    allow: [127.0.0.2/32]
+    default_tenant: rossi
+    caller_id:
+      header: ppi
+      from_user: "5551234"
+    copy_headers: [X-Mnet-InLeg]
+extensions:
+  - number: "200"
+    password: pw-200
+tenants:
+  - id: rossi
+    name: Studio Legale Rossi
+    numbers: ["+390212345678"]
+    extensions: ["200"]
+    people:
+      - id: rossi
+        name: Avv. Rossi
+        extensions: ["200"]
+        mobile: "+393339999999"
+    rules:
+      - name: sempre
+        do:
+          - ring: {people: [rossi], timeout: 2s}
+          - ring: {mobiles: [rossi], timeout: 10s}
+          - hangup
+`
+
+// When the desk phone does not answer, the plan rings the lawyer's mobile
+// through the trunk: a B2BUA leg with the number in national format, the
+// original caller as P-Preferred-Identity and the inbound X-Mnet-InLeg
+// header copied; the audio flows through the PBX.
+func TestPlanRingsMobileThroughTrunk(t *testing.T) {
+	e2e(t)
+	providerPort := freePort(t)
+	p := startPBX(t, pbxOptions{Config: forwardConfig, Vars: map[string]any{"ProviderPort": providerPort}})
+	registerSipp(t, p, "200", "pw-200") // registered, but nobody answers there
+	mobile := startSipp(t, sippOpts{
+		Scenario: "uas_answer.xml", IP: "127.0.0.2", Port: providerPort, RTPEcho: true,
+		Keys: map[string]string{"rtpport": mediaPortKey},
+		Data: uasData(false, 0,
+			check{In: "msg", Regexp: "^INVITE sip:3339999999@127\\.0\\.0\\.2:"},
+			check{In: "hdr", Header: "X-Mnet-InLeg:", Regexp: "leg-4242"},
+			check{In: "hdr", Header: "P-Preferred-Identity:", Regexp: "sip:\\+390612345678@"},
+			check{In: "hdr", Header: "From:", Regexp: "sip:5551234@"},
+		),
+	})
+	mustSipp(t, sippOpts{
+		Scenario: "uac_call.xml", Data: callData(map[string]any{"PauseMs": 1500, "Headers": []string{"X-Mnet-InLeg: leg-4242"}}),
+		IP: "127.0.0.2", Target: p.SIP, Service: "+390212345678",
+	})
+	if code := mobile.wait(20 * time.Second); code != 0 {
+		t.Fatalf("the mobile leg was not as expected (sipp exited %d)", code)
+	}
+	c := lastCDR(t, p, 1)
+	if c.Rule != "sempre" || c.AnsweredBy != "+393339999999" || len(c.Steps) < 2 ||
+		c.Steps[0].Result != "no-answer" || c.Steps[1].Action != "ring" || c.Steps[1].Result != "answered" {
+		t.Errorf("CDR = %+v", c)
 	}
 }

@@ -45,6 +45,8 @@ func TestBaresipExtensionToExtension(t *testing.T) {
 				t.Errorf("A's call %s to %s, B's call %s from %s; want A outgoing and B incoming from 100",
 					out.Direction, out.PeerURI, in.Direction, in.PeerURI)
 			}
+			// The trace of the 200 may reach the log just after the event.
+			eventually(t, 5*time.Second, "the answered INVITE in A's SIP trace", func() bool { return inviteAnswered(a) })
 			checkInviteAuthenticated(t, a, "100")
 			checkMediaAnchored(t, a, p)
 			checkMediaAnchored(t, b, p)
@@ -106,6 +108,17 @@ func checkInviteAuthenticated(t *testing.T, b *baresip, user string) {
 		t.Errorf("baresip %s: INVITE challenged with 407: %v, sent again with Proxy-Authorization for %s: %v, then answered: %v",
 			b.name, challenged, user, authorized, answered)
 	}
+}
+
+// inviteAnswered reports whether the phone's trace has a 200 to an INVITE
+// from the PBX.
+func inviteAnswered(b *baresip) bool {
+	for _, m := range b.sipTrace() {
+		if m.Src == b.pbx.SIP && strings.HasPrefix(m.startLine(), "SIP/2.0 200 ") && m.cseqMethod() == "INVITE" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkMediaAnchored verifies that every SDP the PBX sent the phone points

@@ -86,29 +86,51 @@ func apiTarget(cfgPath, server, token string) (string, string, error) {
 	return strings.TrimRight(server, "/"), token, nil
 }
 
-func apiGet(url, token string) ([]byte, error) {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+// apiCall does one request to the server's API. A transport error comes
+// back as an unreachableError, which still wraps the cause (so that a
+// server that is not running can be told apart).
+func apiCall(method, url, token string, body []byte) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	client := &http.Client{Timeout: 10 * time.Second}
-	res, err := client.Do(req)
+	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach the server at %s (is centralino running?): %w", strings.TrimSuffix(url, req.URL.RequestURI()), err)
+		return nil, &unreachableError{base: strings.TrimSuffix(url, req.URL.RequestURI()), err: err}
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	out, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
 		return nil, err
 	}
 	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("server answered %s: %s", res.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("server answered %s: %s", res.Status, strings.TrimSpace(string(out)))
 	}
-	return body, nil
+	return out, nil
 }
+
+func apiGet(url, token string) ([]byte, error) { return apiCall(http.MethodGet, url, token, nil) }
+
+type unreachableError struct {
+	base string
+	err  error
+}
+
+func (e *unreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the server at %s (is centralino running?): %v", e.base, e.err)
+}
+
+func (e *unreachableError) Unwrap() error { return e.err }
 
 // columns per listing, in display order.
 var columns = map[string][]string{

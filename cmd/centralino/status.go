@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -57,7 +56,7 @@ func runStatusSet(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	body, _ := json.Marshal(map[string]string{"state": state, "until": *until, "note": *note, "by": "cli"})
-	res, err := apiDo(http.MethodPut, base+"/api/statuses/"+url.PathEscape(tenant)+"/"+url.PathEscape(person), tok, body)
+	res, err := apiCall(http.MethodPut, base+"/api/statuses/"+url.PathEscape(tenant)+"/"+url.PathEscape(person), tok, body)
 	if err != nil {
 		return err
 	}
@@ -131,30 +130,6 @@ func resolvePerson(cfgPath, who string) (string, string, error) {
 	}
 }
 
-func apiDo(method, url, token string, body []byte) ([]byte, error) {
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the server at %s (is centralino running?): %w", strings.TrimSuffix(url, req.URL.RequestURI()), err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
-	if err != nil {
-		return nil, err
-	}
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("server answered %s: %s", res.Status, strings.TrimSpace(string(out)))
-	}
-	return out, nil
-}
-
 // runDialplan is `centralino dialplan explain`.
 func runDialplan(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "explain" {
@@ -187,7 +162,7 @@ func runDialplan(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	q := url.Values{"tenant": {req.Tenant}, "from": {req.From}, "to": {req.To}, "at": {req.At}, "status": statuses}
-	body, err := apiGetErr(base+"/api/explain?"+q.Encode(), tok)
+	body, err := apiGet(base+"/api/explain?"+q.Encode(), tok)
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(body, &e); err != nil {
@@ -218,30 +193,6 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// apiGetErr is apiGet keeping the connection error inspectable.
-func apiGetErr(url, token string) ([]byte, error) {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
-	if err != nil {
-		return nil, err
-	}
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("server answered %s: %s", res.Status, strings.TrimSpace(string(body)))
-	}
-	return body, nil
-}
-
 // runReload is `centralino reload`: the server re-reads its files now.
 func runReload(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("reload", "Ask the running server to re-read its configuration and tenant files now (as SIGHUP does).", stderr)
@@ -255,7 +206,7 @@ func runReload(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	body, err := apiDo(http.MethodPost, base+"/api/reload", tok, nil)
+	body, err := apiCall(http.MethodPost, base+"/api/reload", tok, nil)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,12 @@ type ReloadReport struct {
 // NewLive loads mainPath ("" = the embedded demo) and the tenant files;
 // error if that first load fails.
 func NewLive(mainPath string) (*Live, error) {
-	l := &Live{mainPath: mainPath, fsys: osFS{}}
+	return NewLiveWith(mainPath, Options{})
+}
+
+// NewLiveWith is NewLive with options (kept for every reload).
+func NewLiveWith(mainPath string, o Options) (*Live, error) {
+	l := &Live{mainPath: mainPath, fsys: osFS{sound: o.CheckSound}}
 	main := source{name: DemoSource, data: demoMain()}
 	if mainPath == "" {
 		l.fsys = demoFS()

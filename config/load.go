@@ -42,6 +42,24 @@ func Load(path string) (*Config, error) {
 	return LoadBytes(path, data)
 }
 
+// Options adjust loading; the zero value is what Load does.
+type Options struct {
+	// CheckSound is called for every sound file a tenant names; an error
+	// rejects the file, so that a WAV that cannot be decoded is reported by
+	// `centralino check` and at reload, not at call time. (config does not
+	// decode audio itself: the media package does.)
+	CheckSound func(path string) error
+}
+
+// LoadWith is Load with options.
+func LoadWith(path string, o Options) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return loadAll(source{name: path, data: data}, osFS{sound: o.CheckSound})
+}
+
 // LoadBytes is Load for in-memory YAML; name is used in error messages
 // (e.g. "centralino.yaml"), as Config.Source and, through its folder, to
 // resolve the relative paths of inline tenants. tenants_dir is read from
@@ -140,7 +158,18 @@ type fileSystem interface {
 	Abs(name string) string
 }
 
-type osFS struct{}
+type osFS struct {
+	// sound, when set, checks that a sound file can be played.
+	sound func(path string) error
+}
+
+// checkSound reports whether a sound file is usable (nil when no check was asked for).
+func (f osFS) checkSound(path string) error {
+	if f.sound == nil {
+		return nil
+	}
+	return f.sound(path)
+}
 
 func (osFS) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(name) }
 func (osFS) ReadFile(name string) ([]byte, error)       { return os.ReadFile(name) }

@@ -880,6 +880,11 @@ func (c *tenantChecker) sound(p string, s *Sound, required, closure bool) {
 			return
 		}
 		s.File = c.file(p+".file", s.File)
+		if sc, ok := c.fsys.(interface{ checkSound(string) error }); ok {
+			if err := sc.checkSound(s.File); err != nil {
+				c.errorf(p+".file", "%s cannot be played: %v", s.File, err)
+			}
+		}
 	case s.Closure && !closure:
 		c.errorf(p+".closure", "closure: true plays the greeting of the closure in force, which makes no sense here: use file or say")
 	case !s.Closure && strings.TrimSpace(s.Say) == "":

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -555,5 +557,32 @@ func TestTenantAliases(t *testing.T) {
 	_, errs = loadTenant(t, deep)
 	if len(errs) != 1 || !strings.Contains(errs[0], "values are nested too deeply (more than 100 levels)") {
 		t.Errorf("deep nesting: got %q, want one error about nesting", errs)
+	}
+}
+
+// A sound file that exists but cannot be played is reported at load, with
+// its file and line, when the caller asks for the check.
+func TestCheckSoundRejectsUnplayableFile(t *testing.T) {
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "greeting.wav")
+	if err := os.WriteFile(wav, []byte("not audio"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	main := filepath.Join(dir, "centralino.yaml")
+	yaml := "extensions:\n  - number: \"100\"\n    password: x\ntenants:\n  - id: t\n    name: T\n    extensions: [\"100\"]\n    rules:\n      - do:\n          - play: {file: greeting.wav}\n          - hangup\n"
+	if err := os.WriteFile(main, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(main); err != nil {
+		t.Fatalf("without the check the file loads: %v", err)
+	}
+	_, err := LoadWith(main, Options{CheckSound: func(path string) error {
+		if path != wav {
+			t.Errorf("checked %q, want %q", path, wav)
+		}
+		return errors.New("not a RIFF/WAVE file")
+	}})
+	if err == nil || !strings.Contains(err.Error(), "centralino.yaml:10:") || !strings.Contains(err.Error(), "cannot be played: not a RIFF/WAVE file") {
+		t.Errorf("err = %v", err)
 	}
 }

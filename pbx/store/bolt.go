@@ -17,6 +17,7 @@ const (
 	bucketRegistrations = "registrations"
 	bucketCDRs          = "cdrs"
 	bucketStatuses      = "statuses"
+	bucketVoicemails    = "voicemails"
 )
 
 // Bolt is a Store in a bbolt file. It holds the file's exclusive lock until
@@ -57,7 +58,7 @@ func Open(path string, lockTimeout time.Duration) (*Bolt, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range []string{bucketRegistrations, bucketCDRs, bucketStatuses} {
+		for _, name := range []string{bucketRegistrations, bucketCDRs, bucketStatuses, bucketVoicemails} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -249,4 +250,60 @@ func (s *Bolt) Statuses() ([]Status, error) {
 		return nil, fmt.Errorf("statuses: %w", mapClosed(err))
 	}
 	return out, nil
+}
+
+// SaveVoicemail upserts a voicemail record.
+func (s *Bolt) SaveVoicemail(v Voicemail) error {
+	if err := validateVoicemail(v); err != nil {
+		return err
+	}
+	val, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("voicemail %s: encode: %w", v.ID, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketVoicemails)).Put([]byte(v.ID), val)
+	})
+	if err != nil {
+		return fmt.Errorf("voicemail %s: save: %w", v.ID, mapClosed(err))
+	}
+	return nil
+}
+
+// Voicemails walks the bucket backwards: ids are time-ordered.
+func (s *Bolt) Voicemails(tenant string, limit int) ([]Voicemail, error) {
+	var out []Voicemail
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket([]byte(bucketVoicemails)).Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+			var vm Voicemail
+			if err := json.Unmarshal(v, &vm); err != nil {
+				return fmt.Errorf("voicemail %q: decode: %w", k, err)
+			}
+			if tenant == "" || vm.Tenant == tenant {
+				out = append(out, vm)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("voicemails: %w", mapClosed(err))
+	}
+	return out, nil
+}
+
+// Voicemail returns the record with id.
+func (s *Bolt) Voicemail(id string) (Voicemail, error) {
+	var vm Voicemail
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket([]byte(bucketVoicemails)).Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(v, &vm)
+	})
+	if err != nil {
+		return Voicemail{}, fmt.Errorf("voicemail %s: %w", id, mapClosed(err))
+	}
+	return vm, nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ type Memory struct {
 	regs   map[string]Registration // by regKey; guarded by mu
 	cdrs   map[string]CDR          // by cdrKey; guarded by mu
 	status map[string]Status       // by statusKey; guarded by mu
+	vms    map[string]Voicemail    // by ID; guarded by mu
 }
 
 var _ Store = (*Memory)(nil)
@@ -25,6 +27,7 @@ func NewMemory() *Memory {
 		regs:   make(map[string]Registration),
 		cdrs:   make(map[string]CDR),
 		status: make(map[string]Status),
+		vms:    make(map[string]Voicemail),
 	}
 }
 
@@ -151,4 +154,57 @@ func (m *Memory) Statuses() ([]Status, error) {
 		out = append(out, m.status[k])
 	}
 	return out, nil
+}
+
+// SaveVoicemail upserts a voicemail record.
+func (m *Memory) SaveVoicemail(v Voicemail) error {
+	if err := validateVoicemail(v); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.vms[v.ID] = v
+	return nil
+}
+
+// Voicemails returns a tenant's records ("" for all), newest (highest id) first.
+func (m *Memory) Voicemails(tenant string, limit int) ([]Voicemail, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	ids := make([]string, 0, len(m.vms))
+	for id, v := range m.vms {
+		if tenant == "" || v.Tenant == tenant {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	slices.Reverse(ids)
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	out := make([]Voicemail, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, m.vms[id])
+	}
+	return out, nil
+}
+
+// Voicemail returns the record with id.
+func (m *Memory) Voicemail(id string) (Voicemail, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Voicemail{}, ErrClosed
+	}
+	v, ok := m.vms[id]
+	if !ok {
+		return Voicemail{}, fmt.Errorf("voicemail %s: %w", id, ErrNotFound)
+	}
+	return v, nil
 }

@@ -71,6 +71,26 @@ type Status struct {
 	By     string    `json:"by"` // cli, api, phone
 }
 
+// Voicemail is a message a caller left. The record is written when the
+// recording starts (State "recording"), so that a crash leaves a record
+// pointing at the partial file, which start-up repairs ("recovered").
+type Voicemail struct {
+	ID         string    `json:"id"` // time-ordered: newest sorts last
+	Tenant     string    `json:"tenant"`
+	Person     string    `json:"person"` // the person the call was for, "" for the tenant's box
+	Caller     string    `json:"caller"`
+	CallerName string    `json:"caller_name"`
+	Called     string    `json:"called"`
+	CallID     string    `json:"call_id"`
+	Start      time.Time `json:"start"`
+	Seconds    float64   `json:"seconds"`
+	File       string    `json:"file"`  // path of the WAV, relative to the data folder
+	State      string    `json:"state"` // recording, complete, recovered
+}
+
+// ErrNotFound is returned when a record asked for by id does not exist.
+var ErrNotFound = errors.New("not found")
+
 // Store is the runtime data the PBX keeps across restarts. Every method is
 // one transaction and safe for concurrent use.
 type Store interface {
@@ -90,6 +110,13 @@ type Store interface {
 	SetStatus(st Status) error
 	// Statuses returns every stored status, ordered by tenant then person.
 	Statuses() ([]Status, error)
+	// SaveVoicemail inserts or replaces a voicemail record (by ID).
+	SaveVoicemail(v Voicemail) error
+	// Voicemails returns at most limit records (all when limit <= 0) of a
+	// tenant ("" for all tenants), newest first.
+	Voicemails(tenant string, limit int) ([]Voicemail, error)
+	// Voicemail returns one record, or ErrNotFound.
+	Voicemail(id string) (Voicemail, error)
 	// Close releases the store; calling it again is a no-op.
 	Close() error
 }
@@ -97,6 +124,13 @@ type Store interface {
 // statusKey is tenant NUL person.
 func statusKey(tenant, person string) []byte {
 	return regKey(tenant, person)
+}
+
+func validateVoicemail(v Voicemail) error {
+	if v.ID == "" || v.Tenant == "" || v.File == "" {
+		return fmt.Errorf("voicemail %q: id, tenant and file are required", v.ID)
+	}
+	return nil
 }
 
 func validateStatus(st Status) error {

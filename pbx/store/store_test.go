@@ -326,3 +326,38 @@ func TestCDRPlanFieldsRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+func TestVoicemails(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s Store) {
+		a := Voicemail{ID: "0001", Tenant: "rossi", Caller: "+390612345678", Start: t0, File: "voicemail/rossi/0001.wav", State: "recording"}
+		b := Voicemail{ID: "0002", Tenant: "medici", Start: t0.Add(time.Minute), File: "voicemail/medici/0002.wav", State: "complete", Seconds: 12.5}
+		c := Voicemail{ID: "0003", Tenant: "rossi", Start: t0.Add(2 * time.Minute), File: "voicemail/rossi/0003.wav", State: "complete"}
+		for _, v := range []Voicemail{a, b, c} {
+			if err := s.SaveVoicemail(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a.State, a.Seconds = "recovered", 3.2
+		if err := s.SaveVoicemail(a); err != nil {
+			t.Fatal(err)
+		}
+		all, err := s.Voicemails("", 0)
+		if err != nil || !reflect.DeepEqual(all, []Voicemail{c, b, a}) {
+			t.Errorf("Voicemails(all) = %+v, %v", all, err)
+		}
+		rossi, _ := s.Voicemails("rossi", 1)
+		if !reflect.DeepEqual(rossi, []Voicemail{c}) {
+			t.Errorf("Voicemails(rossi, 1) = %+v", rossi)
+		}
+		got, err := s.Voicemail("0001")
+		if err != nil || !reflect.DeepEqual(got, a) {
+			t.Errorf("Voicemail(0001) = %+v, %v", got, err)
+		}
+		if _, err := s.Voicemail("nope"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("missing voicemail: %v", err)
+		}
+		if err := s.SaveVoicemail(Voicemail{ID: "x"}); err == nil {
+			t.Error("a voicemail without tenant and file was accepted")
+		}
+	})
+}

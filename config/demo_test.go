@@ -57,13 +57,13 @@ func TestDemoPlan(t *testing.T) {
 		if r.Name == "vip" {
 			continue
 		}
-		ring, play := r.Do[0].Ring, r.Do[1].Play
+		ring, vm := r.Do[0].Ring, r.Do[1].Voicemail
 		if ring == nil || !slices.Equal(ring.Extensions, []string{"100"}) || ring.Timeout != 15*time.Second {
 			t.Errorf("rule %s: first action %+v, want ring extension 100 for 15s", r.Name, ring)
 		}
-		// About 6 seconds when spoken: a prompt is no speech.
-		if play == nil || play.Say == "" || len(strings.Fields(play.Say)) > 16 {
-			t.Errorf("rule %s: second action %+v, want a greeting of at most 16 words", r.Name, play)
+		// Under 6 seconds with the beep: about 12 words when spoken.
+		if vm == nil || vm.Greeting.Say == "" || len(strings.Fields(vm.Greeting.Say)) > 12 {
+			t.Errorf("rule %s: second action %+v, want a voicemail with a greeting of at most 12 words", r.Name, vm)
 		}
 	}
 }

@@ -3,10 +3,12 @@ package pbx
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,6 +54,8 @@ func (s *Server) httpHandler() http.Handler {
 	})))
 	mux.Handle("GET /api/explain", s.requireToken(http.HandlerFunc(s.apiExplain)))
 	mux.Handle("POST /api/reload", s.requireToken(http.HandlerFunc(s.apiReload)))
+	mux.Handle("GET /api/voicemails", s.requireToken(http.HandlerFunc(s.apiVoicemails)))
+	mux.Handle("GET /api/voicemails/{id}/audio", s.requireToken(http.HandlerFunc(s.apiVoicemailAudio)))
 	// Go's profiler, for diagnosing a live server (same access rule as the API).
 	mux.Handle("GET /debug/pprof/", s.requireToken(http.HandlerFunc(pprof.Index)))
 	mux.Handle("GET /debug/pprof/profile", s.requireToken(http.HandlerFunc(pprof.Profile)))
@@ -217,4 +221,45 @@ func (s *Server) apiReload(w http.ResponseWriter, r *http.Request) {
 		out.Errors = append(out.Errors, fileError{e.File, e.Err.Error()})
 	}
 	writeJSON(w, out)
+}
+
+func (s *Server) apiVoicemails(w http.ResponseWriter, r *http.Request) {
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			http.Error(w, "limit must be a non-negative integer", http.StatusBadRequest)
+			return
+		}
+		limit = n
+	}
+	list, err := s.store.Voicemails(r.URL.Query().Get("tenant"), limit)
+	if err != nil {
+		s.log.Error("list voicemails", "error", err)
+		http.Error(w, "cannot read voicemails", http.StatusInternalServerError)
+		return
+	}
+	if list == nil {
+		list = []store.Voicemail{}
+	}
+	writeJSON(w, list)
+}
+
+// apiVoicemailAudio serves a voicemail's WAV. The path comes from the
+// record, never from the request, so nothing outside the data folder can
+// be read.
+func (s *Server) apiVoicemailAudio(w http.ResponseWriter, r *http.Request) {
+	v, err := s.store.Voicemail(r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		http.Error(w, "no such voicemail", http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.log.Error("voicemail", "error", err)
+		http.Error(w, "cannot read the voicemail", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "audio/wav")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+v.ID+`.wav"`)
+	http.ServeFile(w, r, filepath.Join(s.config().Data, v.File))
 }

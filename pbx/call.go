@@ -37,7 +37,8 @@ const (
 	dispBusy      = "busy"
 	dispCancelled = "cancelled"
 	dispFailed    = "failed"
-	dispRejected  = "rejected" // refused by the plan (blocked caller, hangup step)
+	dispRejected  = "rejected"  // refused by the plan (blocked caller, hangup step)
+	dispVoicemail = "voicemail" // the caller left a message
 )
 
 // side names a call's two legs: A is the caller, B the answered callee.
@@ -100,6 +101,16 @@ type call struct {
 	unbridge func()
 	endOnce  sync.Once
 	done     chan struct{}
+	// ctx ends with the call (any side's BYE, a timeout, shutdown): prompts,
+	// menus and recordings stop with it.
+	ctx       context.Context
+	cancelCtx context.CancelFunc
+
+	// aAnswered: Centralino answered the caller itself (a greeting, a menu,
+	// voicemail); ivr then drives leg A until a bridge takes it over.
+	aAnswered    bool
+	ivr          *media.IVR
+	stopIVRWatch func()
 	// bg tracks goroutines the call owns beyond its handler (branches
 	// still cancelling after the answer).
 	bg sync.WaitGroup
@@ -137,10 +148,11 @@ func newCall(s *Server, cfg *config.Config, req *sip.Request, rt *route) *call {
 	if rt.tenant != nil {
 		tenant = rt.tenant.ID
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	c := &call{
 		id: id, srv: s, cfg: cfg, rt: rt, invite: req, started: s.now(), done: make(chan struct{}), state: "routing",
-		relayed: map[int]bool{},
-		log:     s.log.With("call", id, "call_id", callID(req), "direction", rt.direction, "caller", rt.caller, "called", rt.called, "tenant", tenant),
+		relayed: map[int]bool{}, ctx: ctx, cancelCtx: cancel,
+		log: s.log.With("call", id, "call_id", callID(req), "direction", rt.direction, "caller", rt.caller, "called", rt.called, "tenant", tenant),
 	}
 	return c
 }
@@ -152,6 +164,7 @@ func (c *call) end(by, reason string) {
 		c.hangupBy, c.reason = by, reason
 		c.mu.Unlock()
 		close(c.done)
+		c.cancelCtx()
 	})
 }
 
@@ -183,7 +196,8 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 	c.legA.remoteCSeq = req.CSeq().SeqNo
 
 	disp, code := c.setup(tx)
-	if disp != dispAnswered || c.rt.feature != "" {
+	if disp != dispAnswered || c.rt.feature != "" || !c.bridged() {
+		// Refused, not answered, or answered by Centralino itself and over.
 		c.finish(disp, code)
 		return
 	}
@@ -194,6 +208,12 @@ func (c *call) run(req *sip.Request, tx sip.ServerTransaction) {
 	stopWatch()
 	c.hangup()
 	c.finish(dispAnswered, sip.StatusOK)
+}
+
+func (c *call) bridged() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unbridge != nil && c.b != nil
 }
 
 // setup does everything up to the caller's ACK: checks the offer, then
@@ -314,6 +334,14 @@ func (c *call) answer(br *branch) (int, error) {
 	}
 	c.legB.media.SetRemote(remoteOf(bAnswer, bCodec))
 
+	if c.aAnswered {
+		// The caller is already talking to us (a greeting, a menu): the
+		// callee joins; our SDP to the caller stays as it is and the bridge
+		// converts A-law/µ-law if the legs differ.
+		c.closeIVR()
+		c.bridge()
+		return 0, nil
+	}
 	var body []byte
 	if c.aOffer == nil {
 		// Late offer: our 200 carries the offer, the ACK the answer.
@@ -416,6 +444,7 @@ func (c *call) hangup() {
 func (c *call) finish(disp string, code int) {
 	s := c.srv
 	c.end(bySystem, "")
+	c.closeIVR()
 	c.mu.Lock()
 	if c.unbridge != nil {
 		c.unbridge()

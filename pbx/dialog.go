@@ -9,6 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/centralino/centralino/media"
+	"github.com/centralino/centralino/media/dtmf"
 )
 
 // callRegistry knows the calls in progress and which dialog belongs to
@@ -183,14 +184,29 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 	c.end(by, "")
 }
 
-// onInDialog answers in-dialog requests that need nothing but an OK now
-// (INFO: DTMF relay comes with the media work).
+// onInDialog answers INFO: a key sent as SIP INFO (application/dtmf-relay
+// or application/dtmf) reaches the menu or the recording as if it came in
+// the audio. Other INFO bodies are acknowledged and ignored.
 func (s *Server) onInDialog(req *sip.Request, tx sip.ServerTransaction) {
-	if _, ok := s.calls.lookup(req); !ok {
+	ref, ok := s.calls.lookup(req)
+	if !ok {
 		respond(tx, req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil)
 		return
 	}
 	respond(tx, req, sip.StatusOK, "OK", nil)
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	if len(req.Body()) == 0 || ref.side != sideA {
+		return
+	}
+	key, err := dtmf.ParseInfo(ct, req.Body())
+	if err != nil {
+		ref.c.log.Debug("INFO without a key", "content_type", ct, "error", err)
+		return
+	}
+	ref.c.injectDigit(key)
 }
 
 // onUpdate handles UPDATE (RFC 3311): session refreshes without SDP get an

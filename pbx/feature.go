@@ -62,18 +62,14 @@ func (c *call) runFeature() (string, int) {
 		c.log.Info("feature confirmation not played", "error", err)
 		return dispAnswered, sip.StatusOK
 	}
-	// Two short beeps: "done". The status took effect whatever happens here.
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	// "Stato aggiornato." The status took effect whatever happens here.
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 	defer cancel()
-	go func() {
-		select {
-		case <-c.done: // the phone hung up first
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	if err := media.PlayTone(ctx, c.legA.media, 1000, 150*time.Millisecond, 100*time.Millisecond, 2); err != nil && ctx.Err() == nil {
-		c.log.Debug("confirmation tone", "error", err)
+	pb := c.srv.sched.Play(c.legA.media, media.DefaultPrompt(c.lang(), "status-set"), false)
+	select {
+	case <-pb.Done():
+	case <-ctx.Done():
+		pb.Stop()
 	}
 	c.end(bySystem, "feature code done")
 	c.hangup()

@@ -66,19 +66,45 @@ func (c *call) runSteps(steps []dialplan.Step) (string, int) {
 			if code == 0 {
 				code = sip.StatusTemporarilyUnavailable
 			}
+			if code == sip.StatusTemporarilyUnavailable && lastDisp == dispBusy && c.rt.decision != nil && c.rt.decision.Rule == dialplan.RuleDefault {
+				// The built-in plan tells the caller what the phones said.
+				code = sip.StatusBusyHere
+			}
 			c.addStep(store.CDRStep{Action: "hangup", Result: resDone})
+			if c.aAnswered {
+				c.end(bySystem, "plan hangup")
+				c.hangup()
+				return dispAnswered, sip.StatusOK
+			}
 			c.reject(code, reasonPhrase(code))
 			if !rang && code != sip.StatusTemporarilyUnavailable {
 				return dispRejected, code
 			}
 			return lastDisp, code
+		case "play":
+			if !c.stepPlay(st.Play) {
+				return dispAnswered, sip.StatusOK
+			}
+		case "menu":
+			if disp, code, settled := c.stepMenu(st.Menu); settled {
+				return disp, code
+			}
+		case "voicemail":
+			return c.stepVoicemail(st.Voicemail)
 		default:
-			// play, menu, voicemail and operator need the media player and
-			// the operator console (their own issues): the plan moves on and
-			// the record says what was skipped.
+			// operator needs the operator console (its own issue): the plan
+			// moves on and the record says what was skipped.
 			c.addStep(store.CDRStep{Action: st.Kind, Result: resUnavailable})
 			c.log.Info("plan action not available yet; moving on", "action", st.Kind)
 		}
+		if c.ctx.Err() != nil {
+			return dispAnswered, sip.StatusOK // the caller hung up during a step
+		}
+	}
+	if c.aAnswered {
+		c.end(bySystem, "plan finished")
+		c.hangup()
+		return dispAnswered, sip.StatusOK
 	}
 	// The plan ran out without an answer: the caller learns why the last
 	// phone did not answer (busy, or just no answer).
@@ -100,6 +126,12 @@ func (c *call) dial(label, action string, targets []dialTarget, timeout time.Dur
 		return dispFailed, sip.StatusServiceUnavailable, true
 	}
 	c.setState("ringing")
+	if c.aAnswered {
+		// The caller is already connected to us: let them hear it ring
+		// (Italian ringback, 425 Hz, 1 s on, 4 s off) while we try.
+		pb := c.srv.sched.Play(c.legA.media, c.srv.ringback, true)
+		defer pb.Stop()
+	}
 	out := c.fork(targets, timeout)
 	switch {
 	case out.winner != nil:
@@ -107,8 +139,11 @@ func (c *call) dial(label, action string, targets []dialTarget, timeout time.Dur
 		disp, code := c.connect(out.winner)
 		return disp, code, true
 	case out.cancelled:
-		// The transaction layer already answered the CANCEL and sent 487.
 		c.addStep(store.CDRStep{Action: action, Target: label, Result: resCancelled})
+		if c.aAnswered {
+			return dispAnswered, sip.StatusOK, true // the caller hung up while it rang
+		}
+		// The transaction layer already answered the CANCEL and sent 487.
 		return dispCancelled, sip.StatusRequestTerminated, true
 	}
 	res := resNoAnswer
@@ -119,7 +154,7 @@ func (c *call) dial(label, action string, targets []dialTarget, timeout time.Dur
 		res = resFailed
 	}
 	c.addStep(store.CDRStep{Action: action, Target: label, Result: res})
-	if c.rt.decision == nil {
+	if c.rt.decision == nil && !c.aAnswered {
 		// A plain call between extensions has no fallback: the caller gets
 		// the callee's answer.
 		c.reject(out.code, out.reason)

@@ -36,8 +36,10 @@ func (s *Server) applyReload(rep config.ReloadReport) {
 	}
 	s.metrics.reloads.Inc()
 	s.log.Info("configuration reloaded", "loaded", rep.Loaded, "removed", rep.Removed, "tenants", len(cfg.Tenants))
-	select {
-	case s.calendarKick <- struct{}{}:
-	default:
+	for _, kick := range []chan struct{}{s.calendarKick, s.ttsKick} {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
 	}
 }

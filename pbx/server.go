@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -68,6 +69,10 @@ type Server struct {
 
 	ports    *media.PortAllocator
 	watchdog *media.Watchdog
+	sched    *media.Scheduler   // paces every prompt of every call
+	prompts  *media.PromptCache // greeting files, decoded once
+	tts      *tts               // `say:` texts, synthesised once
+	ringback *media.Prompt      // what a caller we answered hears while phones ring
 
 	auth      *sipauth.Server
 	registrar *registrar
@@ -79,6 +84,7 @@ type Server struct {
 	// calendarKick asks the calendar loop to read the calendars again
 	// (after a reload changed who has one).
 	calendarKick chan struct{}
+	ttsKick      chan struct{}
 
 	httpAddr atomic.Value // string: the HTTP listener's actual address
 	wg       sync.WaitGroup
@@ -105,6 +111,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		calls:        newCallRegistry(),
 		statuses:     newStatusBoard(opts.Store),
 		calendarKick: make(chan struct{}, 1),
+		ttsKick:      make(chan struct{}, 1),
 	}
 	s.calendars = newCalendarBoard(s.log.With("component", "calendars"), s.now)
 	if err := s.setConfig(cfg); err != nil {
@@ -150,6 +157,10 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("rtp.ports: %w", err)
 	}
 	s.watchdog = media.NewWatchdog(time.Second, s.now)
+	s.sched = media.NewScheduler()
+	s.prompts = media.NewPromptCache()
+	s.tts = newTTS(cfg.Data, s.prompts)
+	s.ringback = italianRingback()
 
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
@@ -233,6 +244,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.statuses.load(); err != nil {
 		return err
 	}
+	s.recoverVoicemails()
 	s.metrics.registrations.Set(float64(s.registrar.loc.count()))
 
 	udp, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(s.listen))
@@ -302,7 +314,9 @@ func (s *Server) Run(ctx context.Context) error {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	s.wg.Add(4)
+	s.wg.Add(6)
+	go func() { defer s.wg.Done(); s.sched.Run(runCtx) }()
+	go func() { defer s.wg.Done(); s.warmTTS(runCtx) }()
 	go func() { defer s.wg.Done(); s.watchdog.Run(runCtx) }()
 	go func() { defer s.wg.Done(); s.trunks.run(runCtx) }()
 	go func() { defer s.wg.Done(); s.housekeeping(runCtx) }()
@@ -371,6 +385,29 @@ func (s *Server) waitUDPReady(ctx context.Context) error {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// warmTTS synthesises the plans' texts at start and after each reload.
+func (s *Server) warmTTS(ctx context.Context) {
+	for {
+		if err := s.tts.warm(ctx, s.config()); err != nil && ctx.Err() == nil {
+			s.log.Warn("some texts could not be synthesised", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.ttsKick:
+		}
+	}
+}
+
+// italianRingback is the Italian ringing tone: 425 Hz, 1 s on, 4 s off.
+func italianRingback() *media.Prompt {
+	samples := make([]int16, 5*8000)
+	for i := range 8000 {
+		samples[i] = int16(6000 * math.Sin(2*math.Pi*425*float64(i)/8000))
+	}
+	return media.PromptFromPCM(samples)
 }
 
 // HTTPAddr is the admin API's address once Run is listening ("" before).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -24,8 +25,12 @@ func listCommand(what string) func(args []string, stdout, stderr io.Writer) erro
 		token := fs.String("token", "", "API token (default: $CENTRALINO_HTTP_TOKEN, else the configuration's http.token)")
 		asJSON := fs.Bool("json", false, "print a JSON array of objects with stable field names")
 		limit := 0
-		if what == "cdrs" {
+		tenant := ""
+		if what == "cdrs" || what == "voicemails" {
 			fs.IntVar(&limit, "limit", 20, "how many records, newest first")
+		}
+		if what == "voicemails" {
+			fs.StringVar(&tenant, "tenant", "", "only this tenant's voicemails")
 		}
 		if err := parseFlags(fs, args); err != nil {
 			return err
@@ -35,8 +40,8 @@ func listCommand(what string) func(args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		path := "/api/" + what
-		if what == "cdrs" {
-			path += "?limit=" + strconv.Itoa(limit)
+		if what == "cdrs" || what == "voicemails" {
+			path += "?limit=" + strconv.Itoa(limit) + "&tenant=" + url.QueryEscape(tenant)
 		}
 		body, err := apiGet(base+path, tok)
 		if err != nil {
@@ -139,6 +144,7 @@ var columns = map[string][]string{
 	"calls":         {"id", "direction", "state", "caller", "called", "tenant", "trunk", "started", "answered_by"},
 	"cdrs":          {"start", "direction", "caller", "called", "tenant", "trunk", "rule", "disposition", "code", "answered_by", "hangup_by"},
 	"statuses":      {"tenant", "person", "name", "state", "until", "note", "effective", "effective_why"},
+	"voicemails":    {"id", "tenant", "person", "caller", "start", "seconds", "state"},
 }
 
 func printTable(w io.Writer, what string, rows []map[string]any) {

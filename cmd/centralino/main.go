@@ -69,6 +69,7 @@ func commands() []command {
 		{"status", "list the people's statuses, or set one: status set TENANT[:PERSON] STATE [--until T]", runStatus},
 		{"dialplan", "dialplan explain: show, step by step, what a tenant's plan does with a call", runDialplan},
 		{"reload", "make the running server re-read its configuration and tenant files now", runReload},
+		{"voicemail", "voicemail list [--tenant T]: the voicemails left (audio at /api/voicemails/ID/audio)", runVoicemail},
 		{"demo-config", "print the embedded demo configuration (a starting point for centralino.yaml)", runDemoConfig},
 		{"version", "print the version", runVersion},
 	}

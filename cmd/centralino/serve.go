@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/centralino/centralino/config"
+	"github.com/centralino/centralino/media"
 	"github.com/centralino/centralino/pbx"
 	"github.com/centralino/centralino/pbx/store"
 )
@@ -30,7 +32,17 @@ func loadConfig(flagPath string) (*config.Config, error) {
 	if path == "" {
 		return config.Demo()
 	}
-	return config.Load(path)
+	return config.LoadWith(path, loadOptions())
+}
+
+// loadOptions make loading decode every greeting file once, so that one
+// that cannot be played is reported with its file and line now, not when a
+// caller should hear it.
+func loadOptions() config.Options {
+	return config.Options{CheckSound: func(path string) error {
+		_, err := media.LoadPrompt(path)
+		return err
+	}}
 }
 
 // configFromFlags parses a command's only flag, --config, and loads the
@@ -57,6 +69,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: OK (%d trunks, %d extensions, %d tenants)\n", cfg.Source, len(cfg.Trunks), len(cfg.Extensions), len(cfg.Tenants))
+	if _, err := exec.LookPath("espeak-ng"); err != nil && pbx.UsesSay(cfg) {
+		fmt.Fprintln(stdout, "warning: the plans speak `say:` texts but espeak-ng is not installed: those steps will be skipped (apt install espeak-ng)")
+	}
 	return nil
 }
 
@@ -82,7 +97,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	live, err := config.NewLive(path)
+	live, err := config.NewLiveWith(path, loadOptions())
 	if err != nil {
 		printConfigErrors(stderr, err)
 		return errors.New("configuration is not valid")

@@ -232,3 +232,11 @@ func runReload(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// runVoicemail is `centralino voicemail [list]`.
+func runVoicemail(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "list" {
+		args = args[1:]
+	}
+	return listCommand("voicemails")(args, stdout, stderr)
+}

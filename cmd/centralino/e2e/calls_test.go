@@ -147,9 +147,35 @@ func TestCallerCancelsWhileRinging(t *testing.T) {
 }
 
 // Precise failure codes for calls that cannot be connected.
+// plainConfig is the demo's shape with a tenant that has no rules: its
+// default plan rings its phones and then refuses the call (no voicemail to
+// answer instead), so the caller gets the precise failure.
+const plainConfig = `
+sip:
+  listen: "{{.SIP}}"
+rtp:
+  ports: "{{.RTP}}"
+http:
+  listen: "{{.HTTP}}"
+data: "{{.Data}}"
+trunks:
+  - name: demo
+    mode: ip
+    allow: [127.0.0.0/8]
+    default_tenant: demo
+extensions:
+  - number: "100"
+    password: demo-100
+tenants:
+  - id: demo
+    name: Studio Demo
+    numbers: ["+390200000000"]
+    extensions: ["100"]
+`
+
 func TestCallFailures(t *testing.T) {
 	e2e(t)
-	p := startPBX(t, pbxOptions{})
+	p := startPBX(t, pbxOptions{Config: plainConfig})
 
 	expect := func(t *testing.T, formats string, code int) {
 		t.Helper()

@@ -24,9 +24,9 @@ type baresipOpts struct {
 	Name       string // for logs: "A", "B", ...
 	PBX        *pbx
 	User       string // the extension number, also the digest username
-	Password   string
-	ToneHz     int  // the phone's microphone plays a sine of this frequency
-	AutoAnswer bool // answermode=auto instead of waiting for accept()
+	Password   string // "" for a caller that does not register
+	ToneHz     int    // the phone's microphone plays a sine of this frequency
+	AutoAnswer bool   // answermode=auto instead of waiting for accept()
 }
 
 // baresip is a running baresip process with its ctrl_tcp connection.
@@ -113,6 +113,10 @@ func startBaresip(t *testing.T, o baresipOpts) *baresip {
 		"RTPMin": rtpMin, "RTPMax": rtpMin + 40,
 	})
 	account := fmt.Sprintf("<sip:%s@%s>;auth_user=%s;auth_pass=%s;regint=60", o.User, o.PBX.SIP, o.User, o.Password)
+	if o.Password == "" {
+		// A caller from outside: no account at the PBX, no registration.
+		account = fmt.Sprintf("<sip:%s@%s>;regint=0", o.User, o.PBX.SIP)
+	}
 	if o.AutoAnswer {
 		account += ";answermode=auto"
 	}

@@ -98,6 +98,10 @@ type Leg struct {
 	packetsIn, packetsOut, bytesIn, bytesOut atomic.Uint64
 	lastIn                                   atomic.Int64 // unix nanoseconds
 
+	// schedSlot is 1 + the Scheduler slot this leg's playbacks go out in
+	// (0: none yet), so that one prompt follows another 20 ms apart.
+	schedSlot atomic.Int32
+
 	lifeMu  sync.Mutex // guards started, closed
 	started bool
 	closed  bool

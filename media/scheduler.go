@@ -14,8 +14,16 @@ import (
 const (
 	// schedInterval is the packet time of everything the scheduler sends.
 	schedInterval = 20 * time.Millisecond
-	// schedMaxBurst is how many frames a playback may be sent in one tick
-	// to catch up after a late one. A tick late by up to two intervals (a
+	// schedSlots divides each interval into slots, and every playback is
+	// sent in one slot, the least busy when it starts. Sending a thousand
+	// frames takes milliseconds; all in one burst, a stream late in the
+	// burst would arrive later than one early in it, and move within the
+	// burst as other calls come and go: jitter that grows with the load.
+	// In ten 2 ms slots the bursts are a tenth as long, the packets leave
+	// near their due time, and the load on the sockets is smooth.
+	schedSlots = 10
+	// schedMaxBurst is how many frames a playback may be sent at once to
+	// catch up after a late tick. A tick late by up to two intervals (a
 	// GC pause, a busy machine) is fully made up, so the stream stays on
 	// time; a longer stall is not, because a burst of many packets would
 	// overflow the peer's jitter buffer and be heard as a skip anyway: the
@@ -27,18 +35,20 @@ const (
 )
 
 // Scheduler paces the playback of prompts to any number of calls from one
-// goroutine and one timer ticking every 20 ms: at each tick it sends the
-// next frame of every active playback. One goroutine and timer per call
-// would cost far more at a thousand calls, in wake-ups and in scheduling
-// jitter.
+// goroutine and one timer: every 20 ms it sends the next frame of every
+// active playback, spread over the interval's slots (see schedSlots). One
+// goroutine and timer per call would cost far more at a thousand calls, in
+// wake-ups and in scheduling jitter.
 //
-// The schedule is absolute: tick k is due at start + k·20 ms, the timer is
-// armed for that instant (not for "20 ms from now"), and a tick that runs
+// The schedule is absolute: slot k is due at start + k·2 ms, the timer is
+// armed for that instant (not for "2 ms from now"), and a tick that runs
 // late sends what it owes (see schedMaxBurst), so the streams do not drift
-// however late single ticks run. With nothing to play the timer is off,
-// and Play wakes the scheduler up.
+// however late single ticks run. The timer skips the slots with nothing
+// to send, and with nothing to play it is off until Play wakes the
+// scheduler up.
 type Scheduler struct {
-	interval time.Duration
+	interval time.Duration // packet time
+	slot     time.Duration // interval / schedSlots
 	now      func() time.Time
 	wake     chan struct{} // a Play happened; capacity 1
 
@@ -47,25 +57,29 @@ type Scheduler struct {
 	closed  bool // Run has returned
 
 	// Owned by Run's goroutine.
-	active []*Playback
-	base   time.Time // when tick 0 was due
-	ticks  int64     // ticks served since base
+	active [schedSlots][]*Playback // by slot
+	count  int                     // playbacks in active
+	base   time.Time               // when slot 0 was due
+	ticks  int64                   // slots served since base
 	buf    [rtpHeaderMin + frameSamples]byte
 
-	frames, slipped atomic.Uint64
-	playing         atomic.Int64
+	frames, slippedSlots atomic.Uint64
+	playing              atomic.Int64
 }
 
 // SchedulerStats are a scheduler's counters.
 type SchedulerStats struct {
 	Active  int    // playbacks being sent
 	Frames  uint64 // frames sent
-	Slipped uint64 // ticks forgiven after a stall (see schedMaxBurst)
+	Slipped uint64 // frames each playback skipped after stalls (see schedMaxBurst)
 }
 
 // NewScheduler returns a scheduler; Run makes it work.
 func NewScheduler() *Scheduler {
-	return &Scheduler{interval: schedInterval, now: time.Now, wake: make(chan struct{}, 1)}
+	return &Scheduler{
+		interval: schedInterval, slot: schedInterval / schedSlots,
+		now: time.Now, wake: make(chan struct{}, 1),
+	}
 }
 
 // Playback is one prompt being sent to one leg by a Scheduler.
@@ -137,15 +151,19 @@ func (s *Scheduler) Play(leg *Leg, p *Prompt, loop bool) *Playback {
 
 // Stats returns a snapshot of the counters.
 func (s *Scheduler) Stats() SchedulerStats {
-	return SchedulerStats{Active: int(s.playing.Load()), Frames: s.frames.Load(), Slipped: s.slipped.Load()}
+	return SchedulerStats{
+		Active:  int(s.playing.Load()),
+		Frames:  s.frames.Load(),
+		Slipped: s.slippedSlots.Load() / schedSlots,
+	}
 }
 
 // Run sends the playbacks' frames until ctx ends; then every playback is
 // done, and later ones are done at once. Call it once, on a goroutine of
 // its own.
 func (s *Scheduler) Run(ctx context.Context) {
-	// A timer re-armed for each tick's due time, rather than a Ticker, so
-	// that an idle scheduler that wakes up within a tick keeps its
+	// A timer re-armed for each slot's due time, rather than a Ticker, so
+	// that an idle scheduler that wakes up within an interval keeps its
 	// schedule: a prompt that follows another on the same leg goes on 20
 	// ms after the last frame, not at once.
 	t := time.NewTimer(time.Hour)
@@ -159,15 +177,19 @@ func (s *Scheduler) Run(ctx context.Context) {
 			return
 		case <-s.wake:
 		}
-		if now := s.now(); s.ticks == 0 || !now.Before(s.due()) {
-			// The next tick of the old schedule is past: start a new one now.
+		if now := s.now(); s.ticks == 0 || !now.Before(s.due(s.ticks)) {
+			// The next slot of the old schedule is past: start a new one now.
 			s.base, s.ticks = now, 0
 		}
 		for busy := true; busy; {
-			t.Reset(s.due().Sub(s.now()))
+			t.Reset(s.due(s.next()).Sub(s.now()))
 			select {
 			case <-ctx.Done():
 				return
+			case <-s.wake:
+				// A newcomer: admitted at the next slot, not at the next
+				// busy one, which may be up to an interval away. (Reset
+				// drops a pending expiry: Go 1.23 timer semantics.)
 			case <-t.C:
 				busy = s.tick(s.now())
 			}
@@ -175,9 +197,9 @@ func (s *Scheduler) Run(ctx context.Context) {
 	}
 }
 
-// due is when the next tick is due.
-func (s *Scheduler) due() time.Time {
-	return s.base.Add(time.Duration(s.ticks) * s.interval)
+// due is when slot k is due.
+func (s *Scheduler) due(k int64) time.Time {
+	return s.base.Add(time.Duration(k) * s.slot)
 }
 
 // shutdown finishes every playback when Run returns.
@@ -190,61 +212,103 @@ func (s *Scheduler) shutdown() {
 	for _, pb := range pending {
 		pb.finish()
 	}
-	for _, pb := range s.active {
-		pb.finish()
+	for k := range s.active {
+		for _, pb := range s.active[k] {
+			pb.finish()
+		}
+		s.active[k] = nil
 	}
-	s.active = nil
+	s.count = 0
 	s.playing.Store(0)
 }
 
-// tick sends the frames due at now and reports whether anything is still
-// playing.
-func (s *Scheduler) tick(now time.Time) bool {
-	due := int64(now.Sub(s.base)/s.interval) + 1
-	owed := due - s.ticks
-	if owed <= 0 {
-		return len(s.active) > 0
-	}
-	s.ticks = due
-	if owed > schedMaxBurst {
-		s.slipped.Add(uint64(owed - schedMaxBurst))
-		owed = schedMaxBurst
-	}
-	for f := range owed {
-		if f == owed-1 {
-			// Playbacks that just arrived get one frame, not a catch-up.
-			s.admit()
-		}
-		s.sendFrames()
-	}
-	s.playing.Store(int64(len(s.active)))
-	return len(s.active) > 0
-}
-
-// admit moves the pending playbacks to the active ones.
-func (s *Scheduler) admit() {
+// next is the next slot worth waking up for: one with frames to send, or
+// the very next when playbacks wait to be admitted.
+func (s *Scheduler) next() int64 {
 	s.mu.Lock()
-	s.active = append(s.active, s.pending...)
-	clear(s.pending)
-	s.pending = s.pending[:0]
+	waiting := len(s.pending) > 0
 	s.mu.Unlock()
+	if waiting {
+		return s.ticks
+	}
+	for k := s.ticks; k < s.ticks+schedSlots; k++ {
+		if len(s.active[k%schedSlots]) > 0 {
+			return k
+		}
+	}
+	return s.ticks
 }
 
-// sendFrames sends one frame of every active playback, dropping those that
-// are over.
-func (s *Scheduler) sendFrames() {
-	for i := 0; i < len(s.active); {
-		pb := s.active[i]
+// tick sends the frames due at now and reports whether anything is still
+// playing or waiting to.
+func (s *Scheduler) tick(now time.Time) bool {
+	due := int64(now.Sub(s.base)/s.slot) + 1 // slots due so far
+	if due <= s.ticks {
+		return s.count > 0 || s.hasPending()
+	}
+	if owed, most := due-s.ticks, int64(schedMaxBurst*schedSlots); owed > most {
+		s.slippedSlots.Add(uint64(owed - most))
+		s.ticks = due - most
+	}
+	for ; s.ticks < due; s.ticks++ {
+		k := int(s.ticks % schedSlots)
+		if s.ticks == due-1 {
+			// Playbacks that just arrived get at most one frame, not a
+			// catch-up, whichever their slot.
+			s.admit(k)
+		}
+		s.sendFrames(k)
+	}
+	s.playing.Store(int64(s.count))
+	return s.count > 0 || s.hasPending()
+}
+
+func (s *Scheduler) hasPending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending) > 0
+}
+
+// admit moves the pending playbacks to the active ones: each to its leg's
+// slot, so consecutive prompts stay an interval apart, or else to the least
+// busy slot, starting from the current one (k) so that a lone playback
+// starts at once.
+func (s *Scheduler) admit(k int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, pb := range s.pending {
+		slot := int(pb.leg.schedSlot.Load()) - 1
+		if slot < 0 {
+			slot = k
+			for j := range schedSlots {
+				if c := (k + j) % schedSlots; len(s.active[c]) < len(s.active[slot]) {
+					slot = c
+				}
+			}
+			pb.leg.schedSlot.Store(int32(slot + 1))
+		}
+		s.active[slot] = append(s.active[slot], pb)
+		s.count++
+		s.pending[i] = nil
+	}
+	s.pending = s.pending[:0]
+}
+
+// sendFrames sends one frame of every playback in slot k, dropping those
+// that are over. The others keep their order, so that each stream leaves
+// at the same point of the burst from one interval to the next.
+func (s *Scheduler) sendFrames(k int) {
+	kept := s.active[k][:0]
+	for _, pb := range s.active[k] {
 		if pb.stopped.Load() || !s.sendFrame(pb) {
 			pb.finish()
-			last := len(s.active) - 1
-			s.active[i] = s.active[last]
-			s.active[last] = nil
-			s.active = s.active[:last]
+			s.count--
 			continue
 		}
-		i++
+		kept = append(kept, pb)
 	}
+	clear(s.active[k][len(kept):])
+	s.active[k] = kept
 }
 
 // sendFrame sends pb's next frame and reports whether there is more to

@@ -147,8 +147,78 @@ func TestSchedulerNewcomerNoBurst(t *testing.T) {
 	other.SetRemote(Remote{Addr: f.phone.addr, Codec: pcma})
 	f.s.Play(other, countingPrompt(8000), true)
 	f.at(60 * time.Millisecond)
+	// The newcomer went to the next free slot, 2 ms after the busy one.
+	f.at(62 * time.Millisecond)
 	if a, b := f.sent(), other.Stats().PacketsOut; a != 4 || b != 1 {
 		t.Errorf("sent %d and %d packets, want 4 (catching up) and 1 (new)", a, b)
+	}
+}
+
+// TestSchedulerSlots: playbacks spread evenly over the slots of an
+// interval, each stream keeps its slot (20 ms between its packets), and a
+// leg's next prompt goes out in the same slot.
+func TestSchedulerSlots(t *testing.T) {
+	f := newSchedFixture(t)
+	const legs = 2*schedSlots + 3
+	var all []*Leg
+	var pbs []*Playback
+	for range legs {
+		leg := newTestLeg(t, "127.0.0.1", nil)
+		leg.SetRemote(Remote{Addr: f.phone.addr, Codec: pcma})
+		all = append(all, leg)
+		pbs = append(pbs, f.s.Play(leg, countingPrompt(4*frameSamples), false))
+	}
+	slotOf := func() map[*Leg]int {
+		m := map[*Leg]int{}
+		for k := range schedSlots {
+			for _, pb := range f.s.active[k] {
+				m[pb.leg] = k
+			}
+		}
+		return m
+	}
+	f.at(0)
+	perSlot := map[int]int{}
+	first := slotOf()
+	for _, k := range first {
+		perSlot[k]++
+	}
+	for k := range schedSlots {
+		if n := perSlot[k]; n < 2 || n > 3 {
+			t.Errorf("slot %d has %d playbacks, want 2 or 3 (%d over %d slots)", k, n, legs, schedSlots)
+		}
+	}
+	// One slot at a time: each leg sends exactly when its slot comes.
+	for step := 1; step <= 2*schedSlots; step++ {
+		before := make([]uint64, legs)
+		for i, leg := range all {
+			before[i] = leg.Stats().PacketsOut
+		}
+		f.at(time.Duration(step) * f.s.slot)
+		for i, leg := range all {
+			sent := leg.Stats().PacketsOut - before[i]
+			if want := uint64(0); step%schedSlots == first[leg] {
+				want = 1
+				if sent != want {
+					t.Errorf("step %d: leg %d (slot %d) sent %d", step, i, first[leg], sent)
+				}
+			} else if sent != want {
+				t.Errorf("step %d: leg %d (slot %d) sent %d out of its slot", step, i, first[leg], sent)
+			}
+		}
+	}
+	// The next prompt on a leg keeps the leg's slot.
+	f.at(100 * time.Millisecond)
+	for i, pb := range pbs {
+		if !isDone(pb) {
+			t.Fatalf("playback %d of 4 frames not done after 100 ms", i)
+		}
+	}
+	last := all[legs-1]
+	f.s.Play(last, countingPrompt(3*frameSamples), false)
+	f.at(120 * time.Millisecond)
+	if got, ok := slotOf()[last]; !ok || got != first[last] {
+		t.Errorf("the leg's next prompt is in slot %d (active %v), want %d", got, ok, first[last])
 	}
 }
 

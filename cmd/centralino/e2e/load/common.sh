@@ -18,6 +18,7 @@ build() {
 
 # write_config N: extensions 10000.. with passwords pw<number>, one tenant
 # (+390299000000) whose only extension is 10000, and the demo IP trunk.
+# $tenant_rules, when set, is appended to the tenant (YAML indented by 4).
 write_config() {
   local n="$1" i
   {
@@ -45,6 +46,7 @@ write_config() {
     echo "    name: Load"
     echo "    numbers: [\"+390299000000\"]"
     echo "    extensions: [\"10000\"]"
+    [ -z "${tenant_rules:-}" ] || echo "$tenant_rules"
   } > "$work/centralino.yaml"
   { echo "SEQUENTIAL"; for ((i = 10000; i < 10000 + n; i++)); do echo "$i;pw$i"; done; } > "$work/users.csv"
 }

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Media load: N concurrent calls that Centralino answers by itself.
+#   greeting   each caller listens to a 12 s greeting (a WAV file) and
+#              hangs up after HOLD seconds;
+#   voicemail  each caller talks (speech, A-law, sipp's rtp_stream) for
+#              HOLD seconds while Centralino plays the voicemail prompt and
+#              beep and records the rest.
+# A sipp "trunk" on 127.0.0.2 places the N calls at RATE per second, so all
+# N are up together for a while. Prints call outcomes, the server's CPU per
+# concurrent call (over the window when all N were up, and over the whole
+# run per call-second), RSS, heap and goroutines before, at the peak and
+# after, and the regularity of the RTP the server sent to a sample of calls
+# (tcpdump on lo, read by rtpcheck: gaps, timestamp steps, and how far each
+# packet arrived from where its timestamp puts it).
+# Usage: media.sh greeting|voicemail N [HOLD]   (HOLD defaults to 10 s)
+source "$(dirname "$0")/common.sh"
+mode="${1:?usage: media.sh greeting|voicemail N [HOLD]}"; n="${2:?usage: media.sh greeting|voicemail N [HOLD]}"
+hold="${3:-10}"; rate="${RATE:-200}"; settle="${SETTLE:-30}"
+need tcpdump; need sox
+media_port=40000
+
+case "$mode" in
+  greeting)
+    scenario="$here/uac_listen.xml"
+    tenant_rules="    rules:
+      - name: greeting
+        do:
+          - play: {file: $work/greeting.wav}
+          - hangup" ;;
+  voicemail)
+    scenario="$here/uac_speak.xml"
+    tenant_rules="    rules:
+      - name: voicemail
+        do:
+          - voicemail: {max_length: 60s}" ;;
+  *) echo "mode must be greeting or voicemail" >&2; exit 2 ;;
+esac
+
+build
+(cd "$repo" && go build -o "$work/rtpcheck" ./cmd/centralino/e2e/load/rtpcheck)
+# The audio: Centralino's own Italian prompts, which are speech, joined and
+# repeated to 12 s (the greeting) and 10 s of A-law (what callers say).
+prompts=("$repo"/media/prompts/{leave-message,invalid,goodbye,status-set,1,2,3,4,5,6,7,8,9}.wav)
+sox "${prompts[@]}" "${prompts[@]}" "${prompts[@]}" -r 8000 -c 1 -b 16 "$work/greeting.wav" trim 0 12
+sox "$work/greeting.wav" -t al "$work/voice.al" trim 0 10
+write_config 1
+start_server
+cd "$work"
+
+tcpdump -i lo -n -s 96 -B 16384 -w "$work/rtp.pcap" \
+  "udp and src host 127.0.0.1 and src portrange 20000-29999 and dst host 127.0.0.2 and dst portrange $media_port-$((media_port + 59))" \
+  > "$work/tcpdump.out" 2>&1 &
+tcpdump_pid=$!
+trap 'kill $tcpdump_pid $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
+sleep 1
+
+base_g=$(metric go_goroutines); base_rss=$(rss_mb); base_heap=$(heap_mb)
+hz=$(getconf CLK_TCK)
+t0=$(cpu_ticks); start=$(date +%s.%N)
+sipp -sf "$scenario" -s +390299000000 -i 127.0.0.2 -p "$sipp_port" -mi 127.0.0.2 -mp "$media_port" -cp 40991 \
+  -r "$rate" -m "$n" -l "$n" -d "$((hold * 1000))" -buff_size 4194304 -timeout "$((n / rate + hold + 60))s" \
+  -nostdin 127.0.0.1:"$sip_port" > "$work/caller.out" 2>&1 &
+caller_pid=$!
+# One sample a second: time, server CPU ticks, active calls, goroutines.
+: > samples
+while kill -0 $caller_pid 2>/dev/null; do
+  echo "$(date +%s.%N) $(cpu_ticks) $(metric centralino_active_calls) $(metric go_goroutines) $(rss_mb)" >> samples
+  sleep 1
+done
+wait $caller_pid || true
+end=$(date +%s.%N); t1=$(cpu_ticks)
+peak_rss=$(hwm_mb)
+sleep 2
+kill -INT $tcpdump_pid; wait $tcpdump_pid 2>/dev/null || true
+sleep "$settle"
+after_g=$(metric go_goroutines); after_rss=$(rss_mb); after_heap=$(heap_mb); active=$(metric centralino_active_calls)
+
+ok=$(sipp_stat caller.out "Successful call"); failed=$(sipp_stat caller.out "Failed call")
+stored=""
+if [ "$mode" = voicemail ]; then
+  # Every call's message, with its length: the caller talked for HOLD s,
+  # minus the prompt and beep.
+  "$work/centralino" voicemail list --config "$work/centralino.yaml" --limit $((n + 100)) --json > voicemails.json
+  stored=$(grep -o '"seconds": *[0-9.]*' voicemails.json | awk -F: '{ s = $2 + 0; if (NR == 1 || s < lo) lo = s; if (s > hi) hi = s }
+    END { printf "%d (%.1f-%.1f s long)", NR, lo, hi }')
+fi
+echo "Media load: $mode, $n calls of $hold s at $rate calls/s"
+awk -v hz="$hz" -v n="$n" -v hold="$hold" -v cpu=$((t1 - t0)) -v start="$start" -v end="$end" \
+    -v ok="$ok" -v failed="$failed" -v stored="$stored" -v active="$active" -v settle="$settle" \
+    -v bg="$base_g" -v ag="$after_g" -v bh="$base_heap" -v ah="$after_heap" -v brss="$base_rss" -v arss="$after_rss" -v peak="$peak_rss" '
+{ t[NR] = $1; tick[NR] = $2; act[NR] = $3 + 0; gor[NR] = $4 + 0; rss[NR] = $5
+  if (act[NR] > maxact) { maxact = act[NR]; peakg = gor[NR] }
+  if (act[NR] >= n) { if (!first) first = NR; last = NR } }
+END {
+  printf "  successful      %d, failed %d%s\n", ok, failed, stored == "" ? "" : ", voicemails stored " stored
+  printf "  peak concurrent %d calls; %d left after\n", maxact, active
+  if (first && last > first) {
+    d = t[last] - t[first]; c = (tick[last] - tick[first]) / hz
+    printf "  CPU, all %d up   %.2f s over %.1f s = %.1f%% of one core, %.4f%% per concurrent call\n", n, c, d, 100 * c / d, 100 * c / d / n
+  } else {
+    printf "  CPU, all %d up   (never %d up together for two samples: raise RATE or HOLD)\n", n, n
+  }
+  c = cpu / hz
+  printf "  CPU, whole run  %.2f s for %d call-seconds = %.4f%% of one core per call (set-up and tear-down included)\n", c, n * hold, 100 * c / (n * hold)
+  printf "  server RSS      %.1f MB before, %.1f MB peak, %.1f MB %d s after\n", brss, peak, arss, settle
+  printf "  Go heap in use  %.1f MB before, %.1f MB %d s after\n", bh, ah, settle
+  printf "  goroutines      %d before, %d with %d calls up (%.2f per call), %d %d s after\n", bg, peakg, maxact, maxact ? (peakg - bg) / maxact : 0, ag, settle
+}' samples
+printf "  RTP sent to the calls on ports %d-%d: " "$media_port" "$((media_port + 59))"
+"$work/rtpcheck" -tolerance 2ms "$work/rtp.pcap" | sed '2,$s/^/  /' || true
+grep -E "packets (dropped|received)" "$work/tcpdump.out" | sed 's/^/  tcpdump: /'
+[ "$mode" = voicemail ] && [ -z "${KEEP:-}" ] && rm -rf "$work/data/voicemail"
+echo "  (caller: $work/caller.out, samples: $work/samples, capture: $work/rtp.pcap, server log: $work/server.log)"

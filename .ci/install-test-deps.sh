@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Centralino's test suite needs on Debian 12, idempotently:
-# real SIP peers (sipp, baresip), sox for audio checks. Safe to run again;
+# real SIP peers (sipp, baresip), sox for audio checks, espeak-ng for `say:`. Safe to run again;
 # it only calls apt when something is missing.
 set -euo pipefail
 
@@ -9,6 +9,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have sipp    || need_pkgs+=(sip-tester)
 have baresip || need_pkgs+=(baresip-core)
 have sox     || need_pkgs+=(sox)
+have espeak-ng || need_pkgs+=(espeak-ng)  # `say:` prompts in the e2e plans
 [ -f /usr/share/sip-tester/g711a.pcap ] || need_pkgs+=(sip-tester)
 
 if [ ${#need_pkgs[@]} -eq 0 ]; then

@@ -71,6 +71,8 @@ const (
 	defaultOperatorMaxWait  = 60 * time.Second
 	defaultMenuTimeout      = 5 * time.Second
 	defaultMenuRetries      = 2
+	defaultMenuDigitTimeout = 3 * time.Second
+	maxMenuChoiceKeys       = 8 // longer input is an extension or PIN, not a choice
 	defaultVoicemailLength  = 120 * time.Second
 	defaultHangupCode       = 480
 )

@@ -223,12 +223,16 @@ type Sound struct {
 // MenuAction plays a prompt and collects a DTMF choice.
 type MenuAction struct {
 	Prompt Sound `yaml:"prompt"`
-	// Options maps a key ("0"-"9", "*", "#") to the actions it runs; after
-	// them the plan ends (a menu branch is a sequence of its own).
-	Options map[string][]Action `yaml:"options"`
-	Timeout time.Duration       `yaml:"timeout"` // default 5s
-	Retries int                 `yaml:"retries"` // default 2
-	Invalid Sound               `yaml:"invalid"` // default the built-in "scelta non valida"
+	// Options maps a choice to the actions it runs; after them the plan
+	// ends (a menu branch is a sequence of its own). A choice is a key
+	// ("0"-"9", "*", "#") or several ("12", "*9"): the caller's input is
+	// as long as the longest choice, and when some choice has more than
+	// one key, "#" ends the input early.
+	Options      map[string][]Action `yaml:"options"`
+	Timeout      time.Duration       `yaml:"timeout"`       // for the first key; default 5s
+	DigitTimeout time.Duration       `yaml:"digit_timeout"` // for each next key; default 3s
+	Retries      int                 `yaml:"retries"`       // default 2
+	Invalid      Sound               `yaml:"invalid"`       // default the built-in "scelta non valida"
 }
 
 // VoicemailAction records a message after a greeting and a beep.

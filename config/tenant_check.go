@@ -20,7 +20,7 @@ var (
 	// featureRe: a star and up to four digits, which every phone can dial
 	// and no extension number (digits only) can clash with.
 	featureRe  = regexp.MustCompile(`^\*[0-9]{1,4}$`)
-	menuKeyRe  = regexp.MustCompile(`^[0-9*#]$`)
+	menuKeyRe  = regexp.MustCompile(`^[0-9*#]+$`)
 	monthDayRe = regexp.MustCompile(`^([0-9]{2})-([0-9]{2})$`)
 	dateRe     = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 	clockRe    = regexp.MustCompile(`^([0-9]{1,2}):([0-9]{2})$`)
@@ -895,12 +895,23 @@ func (c *tenantChecker) sound(p string, s *Sound, required, closure bool) {
 func (c *tenantChecker) menu(p string, m *MenuAction) {
 	c.sound(p+".prompt", &m.Prompt, true, true)
 	if len(m.Options) == 0 {
-		c.errorf(p+".options", `list at least one option: a key ("0"-"9", "*", "#") and the actions it runs`)
+		c.errorf(p+".options", `list at least one option: a key ("0"-"9", "*", "#"), or several, and the actions it runs`)
+	}
+	longest := 0
+	for key := range m.Options {
+		longest = max(longest, len(key))
 	}
 	for _, key := range sortedKeys(m.Options) {
 		kp := p + ".options." + key
-		if !menuKeyRe.MatchString(key) {
-			c.errorf(kp, `%q is not a phone key: use "0"-"9", "*" or "#" (quote * and #)`, key)
+		switch {
+		case !menuKeyRe.MatchString(key):
+			c.errorf(kp, `%q is not a choice of phone keys: use "0"-"9", "*" and "#" (quote * and #)`, key)
+			continue
+		case len(key) > maxMenuChoiceKeys:
+			c.errorf(kp, "%q is %d keys long: a choice has at most %d", key, len(key), maxMenuChoiceKeys)
+			continue
+		case longest > 1 && strings.Contains(key, "#"):
+			c.errorf(kp, `%q: when a choice has more than one key, "#" ends the caller's input, so no choice may use it`, key)
 			continue
 		}
 		c.sequence(kp, m.Options[key])
@@ -909,6 +920,10 @@ func (c *tenantChecker) menu(p string, m *MenuAction) {
 		m.Timeout = defaultMenuTimeout
 	}
 	c.atLeast(p+".timeout", m.Timeout, minActionDuration)
+	if !c.isSet(p + ".digit_timeout") {
+		m.DigitTimeout = defaultMenuDigitTimeout
+	}
+	c.atLeast(p+".digit_timeout", m.DigitTimeout, minActionDuration)
 	if !c.isSet(p + ".retries") {
 		m.Retries = defaultMenuRetries
 	}

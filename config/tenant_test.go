@@ -221,13 +221,16 @@ func TestTenantFileErrors(t *testing.T) {
 			"tenants/t.yaml:12:22: rules[0].do[3].play.file: cannot read tenants/missing.wav: file does not exist (a relative path is relative to the folder of tenants/t.yaml)",
 			"tenants/t.yaml:14:21: rules[0].do[5].play.say: is empty: write the text to speak",
 		}},
-		{"menu", tenantBase + "rules:\n  - do:\n      - menu:\n          options: {}\n          retries: 9\n          timeout: 0s\n      - menu:\n          prompt: {say: Scegliete}\n          options:\n            1: [ring: {people: [anna]}]\n            \"#\": voicemail\n            \"10\": [hangup]\n      - hangup\n", nil, []string{
+		{"menu", tenantBase + "rules:\n  - do:\n      - menu:\n          options: {}\n          retries: 9\n          timeout: 0s\n      - menu:\n          prompt: {say: Scegliete}\n          options:\n            1: [ring: {people: [anna]}]\n            \"#\": voicemail\n            \"10\": [hangup]\n            1x: [hangup]\n            \"123456789\": [hangup]\n          digit_timeout: 100ms\n      - hangup\n", nil, []string{
 			"tenants/t.yaml:10:11: rules[0].do[0].menu.prompt: set one of file (a .wav file), say (a text to speak) or closure: true",
-			`tenants/t.yaml:10:20: rules[0].do[0].menu.options: list at least one option: a key ("0"-"9", "*", "#") and the actions it runs`,
+			`tenants/t.yaml:10:20: rules[0].do[0].menu.options: list at least one option: a key ("0"-"9", "*", "#"), or several, and the actions it runs`,
 			"tenants/t.yaml:11:20: rules[0].do[0].menu.retries: 9 must be from 0 to 5",
 			"tenants/t.yaml:12:20: rules[0].do[0].menu.timeout: 0s is too short: must be at least 1s",
 			`tenants/t.yaml:16:17: rules[0].do[1].menu.options.1: the last action is "ring"; a sequence must end with hangup or voicemail, so that no call is left without an answer`,
-			`tenants/t.yaml:18:13: rules[0].do[1].menu.options.10: "10" is not a phone key: use "0"-"9", "*" or "#" (quote * and #)`,
+			`tenants/t.yaml:17:13: rules[0].do[1].menu.options.#: "#": when a choice has more than one key, "#" ends the caller's input, so no choice may use it`,
+			`tenants/t.yaml:19:13: rules[0].do[1].menu.options.1x: "1x" is not a choice of phone keys: use "0"-"9", "*" and "#" (quote * and #)`,
+			`tenants/t.yaml:20:13: rules[0].do[1].menu.options.123456789: "123456789" is 9 keys long: a choice has at most 8`,
+			"tenants/t.yaml:21:26: rules[0].do[1].menu.digit_timeout: 100ms is too short: must be at least 1s",
 		}},
 		{"voicemail and hangup", tenantBase + "rules:\n  - do:\n      - voicemail: {max_length: 2s}\n  - do:\n      - voicemail: {max_length: 1h}\n  - do:\n      - hangup: {code: 200}\n", nil, []string{
 			"tenants/t.yaml:9:33: rules[0].do[0].voicemail.max_length: 2s must be from 5s to 10m",

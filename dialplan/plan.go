@@ -13,13 +13,14 @@ import (
 // Defaults of actions that left a duration or code out. Loading fills them
 // too; the engine repeats them so that a zero never reaches the switchboard.
 const (
-	defaultForwardTimeout = 60 * time.Second
-	defaultOperatorWait   = 60 * time.Second
-	defaultMenuTimeout    = 5 * time.Second
-	defaultVoicemailMax   = 120 * time.Second
-	defaultHangupCode     = 480
-	defaultRingTimeout    = 30 * time.Second
-	defaultZone           = "Europe/Rome"
+	defaultForwardTimeout   = 60 * time.Second
+	defaultOperatorWait     = 60 * time.Second
+	defaultMenuTimeout      = 5 * time.Second
+	defaultMenuDigitTimeout = 3 * time.Second
+	defaultVoicemailMax     = 120 * time.Second
+	defaultHangupCode       = 480
+	defaultRingTimeout      = 30 * time.Second
+	defaultZone             = "Europe/Rome"
 )
 
 // Plan is a tenant's compiled plan: precomputed, immutable, safe for

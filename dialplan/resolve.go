@@ -254,10 +254,13 @@ func (rc resolver) person(at, id string) (*config.Person, error) {
 }
 
 func (rc resolver) menu(at string, a *config.MenuAction) (*MenuStep, []TraceLine, error) {
-	m := &MenuStep{Prompt: a.Prompt, Timeout: a.Timeout, Retries: a.Retries, Invalid: a.Invalid,
-		Options: make(map[string][]Step, len(a.Options))}
+	m := &MenuStep{Prompt: a.Prompt, Timeout: a.Timeout, DigitTimeout: a.DigitTimeout,
+		Retries: a.Retries, Invalid: a.Invalid, Options: make(map[string][]Step, len(a.Options))}
 	if m.Timeout <= 0 {
 		m.Timeout = defaultMenuTimeout
+	}
+	if m.DigitTimeout <= 0 {
+		m.DigitTimeout = defaultMenuDigitTimeout
 	}
 	var notes []TraceLine
 	for _, key := range sortedKeys(a.Options) { // notes in a stable order

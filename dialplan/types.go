@@ -107,11 +107,12 @@ type Target struct {
 
 // MenuStep plays a prompt and runs the steps of the key pressed.
 type MenuStep struct {
-	Prompt  config.Sound
-	Options map[string][]Step
-	Timeout time.Duration
-	Retries int
-	Invalid config.Sound
+	Prompt       config.Sound
+	Options      map[string][]Step // by choice: one key or several
+	Timeout      time.Duration     // for the first key
+	DigitTimeout time.Duration     // for each next key
+	Retries      int
+	Invalid      config.Sound
 }
 
 // TraceLine is one thing checked: what, whether it held, and why.

@@ -15,13 +15,20 @@ const (
 	// schedInterval is the packet time of everything the scheduler sends.
 	schedInterval = 20 * time.Millisecond
 	// schedSlots divides each interval into slots, and every playback is
-	// sent in one slot, the least busy when it starts. Sending a thousand
-	// frames takes milliseconds; all in one burst, a stream late in the
-	// burst would arrive later than one early in it, and move within the
-	// burst as other calls come and go: jitter that grows with the load.
-	// In ten 2 ms slots the bursts are a tenth as long, the packets leave
-	// near their due time, and the load on the sockets is smooth.
+	// sent in one slot. Sending a thousand frames takes milliseconds; all
+	// in one burst, a stream late in the burst would arrive later than one
+	// early in it, and move within the burst as other calls come and go:
+	// jitter that grows with the load. In ten 2 ms slots the bursts are a
+	// tenth as long, the packets leave near their due time, and the load
+	// on the sockets is smooth.
 	schedSlots = 10
+	// schedSlotFill is how many playbacks a slot takes before the next
+	// slot is opened: a burst this long lasts about a tenth of a
+	// millisecond, and with few calls fewer slots mean fewer wake-ups,
+	// each of which costs as much as sending a dozen frames. Past
+	// schedSlots·schedSlotFill playbacks, a newcomer goes to the least
+	// busy slot.
+	schedSlotFill = 32
 	// schedMaxBurst is how many frames a playback may be sent at once to
 	// catch up after a late tick. A tick late by up to two intervals (a
 	// GC pause, a busy machine) is fully made up, so the stream stays on
@@ -49,6 +56,7 @@ const (
 type Scheduler struct {
 	interval time.Duration // packet time
 	slot     time.Duration // interval / schedSlots
+	slotFill int           // schedSlotFill; smaller in tests
 	now      func() time.Time
 	wake     chan struct{} // a Play happened; capacity 1
 
@@ -77,7 +85,7 @@ type SchedulerStats struct {
 // NewScheduler returns a scheduler; Run makes it work.
 func NewScheduler() *Scheduler {
 	return &Scheduler{
-		interval: schedInterval, slot: schedInterval / schedSlots,
+		interval: schedInterval, slot: schedInterval / schedSlots, slotFill: schedSlotFill,
 		now: time.Now, wake: make(chan struct{}, 1),
 	}
 }
@@ -162,13 +170,12 @@ func (s *Scheduler) Stats() SchedulerStats {
 // done, and later ones are done at once. Call it once, on a goroutine of
 // its own.
 func (s *Scheduler) Run(ctx context.Context) {
-	// A timer re-armed for each slot's due time, rather than a Ticker, so
+	// The waits are for each slot's due time, not for "2 ms from now", so
 	// that an idle scheduler that wakes up within an interval keeps its
 	// schedule: a prompt that follows another on the same leg goes on 20
 	// ms after the last frame, not at once.
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	defer t.Stop()
+	clock := newSlotClock(ctx)
+	defer clock.close()
 	defer s.shutdown()
 	for {
 		// Idle: wait for a Play.
@@ -181,17 +188,11 @@ func (s *Scheduler) Run(ctx context.Context) {
 			// The next slot of the old schedule is past: start a new one now.
 			s.base, s.ticks = now, 0
 		}
-		for busy := true; busy; {
-			t.Reset(s.due(s.next()).Sub(s.now()))
-			select {
-			case <-ctx.Done():
+		// Busy: newcomers are admitted at the next slot with frames to
+		// send, at most an interval away.
+		for busy := true; busy; busy = s.tick(s.now()) {
+			if !clock.sleepUntil(ctx, s.due(s.next()), s.now()) {
 				return
-			case <-s.wake:
-				// A newcomer: admitted at the next slot, not at the next
-				// busy one, which may be up to an interval away. (Reset
-				// drops a pending expiry: Go 1.23 timer semantics.)
-			case <-t.C:
-				busy = s.tick(s.now())
 			}
 		}
 	}
@@ -270,21 +271,17 @@ func (s *Scheduler) hasPending() bool {
 }
 
 // admit moves the pending playbacks to the active ones: each to its leg's
-// slot, so consecutive prompts stay an interval apart, or else to the least
-// busy slot, starting from the current one (k) so that a lone playback
-// starts at once.
+// slot, so consecutive prompts stay an interval apart, or else to the
+// fullest slot with room (see schedSlotFill), or, when all are full, to the
+// least busy. Ties go to the slot that comes first from the current one
+// (k), so that a lone playback starts at once.
 func (s *Scheduler) admit(k int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, pb := range s.pending {
 		slot := int(pb.leg.schedSlot.Load()) - 1
 		if slot < 0 {
-			slot = k
-			for j := range schedSlots {
-				if c := (k + j) % schedSlots; len(s.active[c]) < len(s.active[slot]) {
-					slot = c
-				}
-			}
+			slot = s.slotFor(k)
 			pb.leg.schedSlot.Store(int32(slot + 1))
 		}
 		s.active[slot] = append(s.active[slot], pb)
@@ -292,6 +289,25 @@ func (s *Scheduler) admit(k int) {
 		s.pending[i] = nil
 	}
 	s.pending = s.pending[:0]
+}
+
+// slotFor picks the slot of a new leg (see admit).
+func (s *Scheduler) slotFor(k int) int {
+	roomy, least := -1, k
+	for j := range schedSlots {
+		c := (k + j) % schedSlots
+		n := len(s.active[c])
+		if n < s.slotFill && (roomy < 0 || n > len(s.active[roomy])) {
+			roomy = c
+		}
+		if n < len(s.active[least]) {
+			least = c
+		}
+	}
+	if roomy >= 0 {
+		return roomy
+	}
+	return least
 }
 
 // sendFrames sends one frame of every playback in slot k, dropping those

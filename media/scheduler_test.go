@@ -3,6 +3,7 @@ package media
 import (
 	"bytes"
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -154,11 +155,13 @@ func TestSchedulerNewcomerNoBurst(t *testing.T) {
 	}
 }
 
-// TestSchedulerSlots: playbacks spread evenly over the slots of an
-// interval, each stream keeps its slot (20 ms between its packets), and a
-// leg's next prompt goes out in the same slot.
+// TestSchedulerSlots: playbacks fill a slot before the next is opened and
+// then spread evenly over the slots of an interval, each stream keeps its
+// slot (20 ms between its packets), and a leg's next prompt goes out in the
+// same slot.
 func TestSchedulerSlots(t *testing.T) {
 	f := newSchedFixture(t)
+	f.s.slotFill = 2
 	const legs = 2*schedSlots + 3
 	var all []*Leg
 	var pbs []*Playback
@@ -352,5 +355,25 @@ func TestSchedulerRun(t *testing.T) {
 	}
 	if pb := s.Play(leg, countingPrompt(800), true); !isDone(pb) {
 		t.Error("Play after Run returned is not done at once")
+	}
+}
+
+// TestSchedulerFillsSlotsFirst: with few calls, playbacks share as few
+// slots as their fill allows, so the scheduler wakes up less often.
+func TestSchedulerFillsSlotsFirst(t *testing.T) {
+	f := newSchedFixture(t)
+	f.s.slotFill = 3
+	for range 7 {
+		leg := newTestLeg(t, "127.0.0.1", nil)
+		leg.SetRemote(Remote{Addr: f.phone.addr, Codec: pcma})
+		f.s.Play(leg, countingPrompt(8000), true)
+	}
+	f.at(0)
+	var got []int
+	for k := range schedSlots {
+		got = append(got, len(f.s.active[k]))
+	}
+	if want := []int{3, 3, 1, 0, 0, 0, 0, 0, 0, 0}; !slices.Equal(got, want) {
+		t.Errorf("playbacks per slot %v, want %v", got, want)
 	}
 }

@@ -31,7 +31,8 @@ func featureState(f config.Features, dialled string) string {
 }
 
 // runFeature sets the status of the people whose phone dialled a feature
-// code, then answers and plays a short confirmation beep before hanging up.
+// code, then answers and plays a short confirmation ("stato aggiornato")
+// before hanging up.
 func (c *call) runFeature() (string, int) {
 	ext, tenant := c.rt.fromExt, c.rt.tenant
 	var people []string
@@ -77,7 +78,7 @@ func (c *call) runFeature() (string, int) {
 }
 
 // answerAlone answers the caller with a leg of our own (no callee): for
-// feature codes now, prompts later.
+// feature codes, greetings, menus and voicemail.
 func (c *call) answerAlone() error {
 	if c.aOffer == nil {
 		c.reject(sip.StatusNotAcceptableHere, "Offer Required")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/centralino/centralino/config"
@@ -157,25 +158,21 @@ func (c *call) stepMenu(m *dialplan.MenuStep) (disp string, code int, settled bo
 			c.addStep(store.CDRStep{Action: "menu", Result: resCancelled})
 			return dispAnswered, sip200, true
 		}
-		digits, err := ivr.CollectDigits(c.ctx, 1, m.Timeout, 0, 0)
+		choice, err := collectChoice(c.ctx, ivr, m)
 		if err != nil && c.ctx.Err() != nil {
 			c.addStep(store.CDRStep{Action: "menu", Result: resCancelled})
 			return dispAnswered, sip200, true
 		}
-		var key rune
-		if digits != "" {
-			key = rune(digits[0])
-		}
-		if key == 0 {
+		if choice == "" {
 			continue // no key: ask again
 		}
-		if steps, ok := m.Options[string(key)]; ok {
-			c.addStep(store.CDRStep{Action: "menu", Target: string(key), Result: resDone})
-			c.log.Info("menu choice", "key", string(key))
+		if steps, ok := m.Options[choice]; ok {
+			c.addStep(store.CDRStep{Action: "menu", Target: choice, Result: resDone})
+			c.log.Info("menu choice", "keys", choice)
 			disp, code := c.runSteps(steps)
 			return disp, code, true
 		}
-		c.log.Info("menu: invalid key", "key", string(key))
+		c.log.Info("menu: invalid choice", "keys", choice)
 		if attempt < m.Retries {
 			if _, err := ivr.Play(c.ctx, true, invalid); err != nil {
 				return dispAnswered, sip200, true
@@ -184,6 +181,57 @@ func (c *call) stepMenu(m *dialplan.MenuStep) (disp string, code int, settled bo
 	}
 	c.addStep(store.CDRStep{Action: "menu", Result: resNoAnswer})
 	return "", 0, false
+}
+
+// digitSource is where a menu takes the caller's keys from.
+type digitSource interface {
+	CollectDigits(ctx context.Context, maxDigits int, firstTimeout, interDigit time.Duration, terminator rune) (string, error)
+}
+
+// collectChoice reads the caller's choice one key at a time: it waits
+// m.Timeout for the first key and m.DigitTimeout for each next one, and ends
+// at once when the keys so far are a choice that no longer choice starts
+// with ("1" among "1", "2", "21"), when they are as long as the longest
+// choice, or, where choices have several keys, on '#'. Otherwise the keys
+// so far, when the caller stops, are the choice.
+func collectChoice(ctx context.Context, keys digitSource, m *dialplan.MenuStep) (string, error) {
+	longest := 0
+	for choice := range m.Options {
+		longest = max(longest, len(choice))
+	}
+	var terminator rune
+	if longest > 1 {
+		terminator = '#'
+	}
+	got := ""
+	for len(got) < longest {
+		timeout := m.DigitTimeout
+		if got == "" {
+			timeout = m.Timeout
+		}
+		k, err := keys.CollectDigits(ctx, 1, timeout, 0, terminator)
+		if err != nil {
+			return got, err
+		}
+		if k == "" {
+			break // timed out, or the terminator
+		}
+		got += k
+		if _, ok := m.Options[got]; ok && !extended(m.Options, got) {
+			break
+		}
+	}
+	return got, nil
+}
+
+// extended reports whether some choice is longer than prefix and starts with it.
+func extended(options map[string][]dialplan.Step, prefix string) bool {
+	for choice := range options {
+		if len(choice) > len(prefix) && strings.HasPrefix(choice, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // stepVoicemail plays the greeting and the beep, records the caller until

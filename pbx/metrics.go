@@ -43,10 +43,22 @@ func newMetrics(s *Server) *metrics {
 			Name: "centralino_config_reload_errors_total", Help: "Configuration files rejected by a reload (the last good version stays).",
 		}),
 	}
-	for _, d := range []string{dispAnswered, dispNoAnswer, dispBusy, dispCancelled, dispFailed, "rejected"} {
+	for _, d := range []string{dispAnswered, dispVoicemail, dispNoAnswer, dispBusy, dispCancelled, dispFailed, "rejected"} {
 		m.callsTotal.WithLabelValues(d)
 	}
+	// The playback scheduler counts for itself; these read its counters.
+	playbacks := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "centralino_playbacks", Help: "Prompts being played to calls.",
+	}, func() float64 { return float64(s.sched.Stats().Active) })
+	frames := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "centralino_playback_frames_total", Help: "RTP frames of prompts sent.",
+	}, func() float64 { return float64(s.sched.Stats().Frames) })
+	slipped := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "centralino_playback_slipped_frames_total",
+		Help: "Frames each playback was delayed by after the scheduler stalled for more than 60 ms (an overloaded machine).",
+	}, func() float64 { return float64(s.sched.Stats().Slipped) })
 	m.registry.MustRegister(m.registrations, m.activeCalls, m.callsTotal, m.authFailures, m.trunkUp, m.reloads, m.reloadErrors,
+		playbacks, frames, slipped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, t := range s.config().Trunks {
 		if t.Mode == "register" {

@@ -32,6 +32,15 @@ func ivrData(extra map[string]any) map[string]any {
 	for k, v := range extra {
 		d[k] = v
 	}
+	type infoKey struct {
+		Key  string
+		CSeq int
+	}
+	var keys []infoKey
+	for i, k := range d["Key"].(string) {
+		keys = append(keys, infoKey{string(k), 2 + i})
+	}
+	d["InfoKeys"] = keys
 	return d
 }
 
@@ -174,8 +183,8 @@ func TestVoicemailSurvivesKill(t *testing.T) {
 	}
 }
 
-// menuConfig: a tenant whose plan is a menu: 1, 2 and 5 each play a word
-// and hang up; anything else is invalid.
+// menuConfig: a tenant whose plan is a menu: 1, 2, 5 and 42 each play a
+// word and hang up; anything else is invalid.
 const menuConfig = `
 sip:
   listen: "{{.SIP}}"
@@ -208,11 +217,13 @@ tenants:
                 "1": [{play: {say: "Uno."}}, hangup]
                 "2": [{play: {say: "Due."}}, hangup]
                 "5": [{play: {say: "Cinque."}}, hangup]
+                "42": [{play: {say: "Quarantadue."}}, hangup]
           - hangup
 `
 
 // A key reaches the right branch of a menu whether it comes as RFC 4733,
-// as SIP INFO, or as tones in the audio of a trunk without telephone-event.
+// as SIP INFO, or as tones in the audio of a trunk without telephone-event;
+// a choice of two keys too.
 func TestMenuKeys(t *testing.T) {
 	e2e(t)
 	p := startPBX(t, pbxOptions{Config: menuConfig})
@@ -231,6 +242,8 @@ func TestMenuKeys(t *testing.T) {
 	}{
 		{"rfc4733", ivrData(map[string]any{"Mode": "rfc4733", "Key": "2", "DelayMs": 500, "WaitBye": true}), "2"},
 		{"info", ivrData(map[string]any{"Mode": "info", "Key": "1", "DelayMs": 500, "WaitBye": true}), "1"},
+		// Two keys make one choice: "4" alone is none, so the menu waits for the "2".
+		{"info two keys", ivrData(map[string]any{"Mode": "info", "Key": "42", "DelayMs": 500, "WaitBye": true}), "42"},
 		{"inband", ivrData(map[string]any{"Mode": "inband", "Formats": "0", "InbandFile": inband, "InbandPT": 0, "WaitBye": true}), "5"},
 	}
 	for i, tt := range tests {

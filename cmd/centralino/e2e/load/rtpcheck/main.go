@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sort"
 	"time"
 )
 
@@ -22,6 +23,7 @@ func main() {
 	tolerance := flag.Duration("tolerance", 2*time.Millisecond, "largest acceptable lateness or earliness of a packet against its timestamp")
 	minPackets := flag.Int("min-packets", 50, "ignore streams with fewer packets (call set-up and tear-down fragments)")
 	ptime := flag.Duration("ptime", 20*time.Millisecond, "packet time the streams should keep")
+	verbose := flag.Bool("v", false, "list when (seconds into the capture) the packets beyond the tolerance were captured")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: rtpcheck [-tolerance 2ms] capture.pcap")
@@ -39,6 +41,9 @@ func main() {
 		os.Exit(2)
 	}
 	rep.print(os.Stdout, *tolerance)
+	if *verbose {
+		rep.printBeyond(os.Stdout, *tolerance)
+	}
 	if !rep.ok(*tolerance) {
 		os.Exit(1)
 	}
@@ -49,10 +54,16 @@ type report struct {
 	streams, packets int
 	seqGaps          int // packets missing, by sequence number
 	tsIrregular      int // timestamp steps that do not match the sequence step
+	talkspurts       int // marked packets starting a talkspurt after a pause
 	// jitter holds, per packet, how far its arrival was from where its
 	// timestamp puts it, relative to the stream's own earliest packet
 	// (so a constant network delay does not count).
 	jitter []time.Duration
+	// drift and driftAt are jitter unsorted, and each packet's capture time
+	// from the capture's first RTP packet (origin).
+	drift, driftAt []time.Duration
+	at             []time.Duration
+	origin         time.Duration
 	// interarrival holds, per packet, |arrival gap - timestamp gap|.
 	interarrival []time.Duration
 }
@@ -62,12 +73,23 @@ func (r *report) ok(tolerance time.Duration) bool {
 }
 
 func (r *report) print(w io.Writer, tolerance time.Duration) {
-	fmt.Fprintf(w, "RTP streams %d, packets %d, sequence gaps %d, irregular timestamp steps %d\n",
-		r.streams, r.packets, r.seqGaps, r.tsIrregular)
-	fmt.Fprintf(w, "  arrival vs timestamp (per-stream drift): p50 %v, p99 %v, p99.9 %v, max %v (tolerance %v)\n",
-		pct(r.jitter, 50), pct(r.jitter, 99), pct(r.jitter, 99.9), pct(r.jitter, 100), tolerance)
+	fmt.Fprintf(w, "RTP streams %d, packets %d, sequence gaps %d, irregular timestamp steps %d, talkspurts after a pause %d\n",
+		r.streams, r.packets, r.seqGaps, r.tsIrregular, r.talkspurts)
+	over := len(r.jitter) - sort.Search(len(r.jitter), func(i int) bool { return r.jitter[i] > tolerance })
+	fmt.Fprintf(w, "  arrival vs timestamp (per-stream drift): p50 %v, p99 %v, p99.9 %v, max %v; %d packets (%.3f%%) beyond the tolerance of %v\n",
+		pct(r.jitter, 50), pct(r.jitter, 99), pct(r.jitter, 99.9), pct(r.jitter, 100),
+		over, 100*float64(over)/float64(max(1, len(r.jitter))), tolerance)
 	fmt.Fprintf(w, "  packet-to-packet deviation:                p50 %v, p99 %v, p99.9 %v, max %v\n",
 		pct(r.interarrival, 50), pct(r.interarrival, 99), pct(r.interarrival, 99.9), pct(r.interarrival, 100))
+}
+
+// printBeyond lists when the packets beyond the tolerance were captured.
+func (r *report) printBeyond(w io.Writer, tolerance time.Duration) {
+	for i, d := range r.drift {
+		if d > tolerance {
+			fmt.Fprintf(w, "    at %.3f s: %v\n", r.driftAt[i].Seconds(), d.Round(10*time.Microsecond))
+		}
+	}
 }
 
 // pct returns the p-th percentile of ds (sorted by analyse), rounded to 10 µs.
@@ -85,9 +107,10 @@ type streamKey struct {
 }
 
 type packet struct {
-	at  time.Duration // capture time
-	seq uint16
-	ts  uint32
+	at     time.Duration // capture time
+	seq    uint16
+	ts     uint32
+	marker bool
 }
 
 // clockRate is the RTP clock of the narrowband codecs Centralino plays.
@@ -97,9 +120,13 @@ const clockRate = 8000
 // step is the timestamp increment of one packet.
 func analyse(r io.Reader, minPackets int, step int64) (*report, error) {
 	streams := map[streamKey][]packet{}
+	rep := &report{}
 	err := readPcap(r, func(at time.Duration, frame []byte, link uint32) {
 		key, p, ok := parseRTP(frame, link)
 		if ok {
+			if len(streams) == 0 {
+				rep.origin = at
+			}
 			p.at = at
 			streams[key] = append(streams[key], p)
 		}
@@ -107,7 +134,6 @@ func analyse(r io.Reader, minPackets int, step int64) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &report{}
 	for _, ps := range streams {
 		if len(ps) < minPackets {
 			continue
@@ -128,7 +154,13 @@ func analyse(r io.Reader, minPackets int, step int64) (*report, error) {
 				if dseq > 1 {
 					rep.seqGaps += dseq - 1
 				}
-				if dseq < 1 || dts != int64(dseq)*step {
+				switch {
+				case p.marker && dseq == 1 && dts > step:
+					// A talkspurt after a pause (the next prompt): its
+					// timestamp moves on by the pause, which the drift
+					// below checks against the arrival.
+					rep.talkspurts++
+				case dseq < 1 || dts != int64(dseq)*step:
 					rep.tsIrregular++
 				}
 				gap := p.at - prev.at
@@ -138,10 +170,17 @@ func analyse(r io.Reader, minPackets int, step int64) (*report, error) {
 			offs[i] = (p.at - first.at) - time.Duration(ext)*time.Second/clockRate
 			minOff = min(minOff, offs[i])
 		}
-		for _, o := range offs {
+		for i, o := range offs {
 			rep.jitter = append(rep.jitter, o-minOff)
+			rep.at = append(rep.at, ps[i].at)
 		}
 	}
+	// Keep when each drift happened, before sorting loses it.
+	rep.driftAt = make([]time.Duration, len(rep.jitter))
+	for i := range rep.jitter {
+		rep.driftAt[i] = rep.at[i] - rep.origin
+	}
+	rep.drift = slices.Clone(rep.jitter)
 	slices.Sort(rep.jitter)
 	slices.Sort(rep.interarrival)
 	return rep, nil

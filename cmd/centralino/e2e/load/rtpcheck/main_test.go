@@ -26,8 +26,12 @@ func newCapture() *capture {
 
 func (c *capture) add(t testing.TB, at time.Duration, ssrc uint32, seq uint16, ts uint32) {
 	t.Helper()
-	payload, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 8, SequenceNumber: seq, Timestamp: ts, SSRC: ssrc},
-		Payload: make([]byte, 160)}).Marshal()
+	c.addHeader(t, at, rtp.Header{Version: 2, PayloadType: 8, SequenceNumber: seq, Timestamp: ts, SSRC: ssrc})
+}
+
+func (c *capture) addHeader(t testing.TB, at time.Duration, h rtp.Header) {
+	t.Helper()
+	payload, err := (&rtp.Packet{Header: h, Payload: make([]byte, 160)}).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,34 +64,51 @@ func TestAnalyse(t *testing.T) {
 		gaps, irreg int
 		maxJitter   time.Duration
 		ok          bool
+		marker      int // the packet with the marker bit; 0 for none
 	}{
 		{"regular", func(i int, at time.Duration, seq uint16, ts uint32) (time.Duration, uint16, uint32, bool) {
 			return at, seq, ts, false
-		}, 0, 0, 0, true},
+		}, 0, 0, 0, true, 0},
 		{"timestamp wraps", func(i int, at time.Duration, seq uint16, ts uint32) (time.Duration, uint16, uint32, bool) {
 			return at, seq, ts + (1<<32 - 160*50), false
-		}, 0, 0, 0, true},
+		}, 0, 0, 0, true, 0},
 		{"small jitter", func(i int, at time.Duration, seq uint16, ts uint32) (time.Duration, uint16, uint32, bool) {
 			if i%7 == 0 {
 				at += 1500 * time.Microsecond
 			}
 			return at, seq, ts, false
-		}, 0, 0, 1500 * time.Microsecond, true},
+		}, 0, 0, 1500 * time.Microsecond, true, 0},
 		{"late packet", func(i int, at time.Duration, seq uint16, ts uint32) (time.Duration, uint16, uint32, bool) {
 			if i == 60 {
 				at += 5 * time.Millisecond
 			}
 			return at, seq, ts, false
-		}, 0, 0, 5 * time.Millisecond, false},
+		}, 0, 0, 5 * time.Millisecond, false, 0},
 		{"lost packets", func(i int, at time.Duration, seq uint16, ts uint32) (time.Duration, uint16, uint32, bool) {
 			return at, seq, ts, i == 30 || i == 31
-		}, 2, 0, 0, false},
+		}, 2, 0, 0, false, 0},
 		{"timestamp jump", func(i int, at time.Duration, seq uint16, ts uint32) (time.Duration, uint16, uint32, bool) {
 			if i >= 40 {
 				ts += 80 // half a packet: a gap in the audio
 			}
 			return at, seq, ts, false
-		}, 0, 1, 0, false},
+		}, 0, 1, 0, false, 0},
+		// A pause between two prompts: the next starts a talkspurt (marker)
+		// with its timestamp moved on by the pause.
+		{"talkspurt", func(i int, at time.Duration, seq uint16, ts uint32) (time.Duration, uint16, uint32, bool) {
+			if i >= 50 {
+				at += 200 * time.Millisecond
+				ts += 1600
+			}
+			return at, seq, ts, false
+		}, 0, 0, 0, true, 50},
+		{"talkspurt out of time", func(i int, at time.Duration, seq uint16, ts uint32) (time.Duration, uint16, uint32, bool) {
+			if i >= 50 {
+				at += 200 * time.Millisecond
+				ts += 1600 + 80 // 10 ms more than the pause: a drift
+			}
+			return at, seq, ts, false
+		}, 0, 0, 10 * time.Millisecond, false, 50},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,7 +116,8 @@ func TestAnalyse(t *testing.T) {
 			for i := range 100 {
 				at, seq, ts, skip := tt.mutate(i, time.Duration(i)*ptime+time.Second, uint16(65500+i), uint32(i*160))
 				if !skip {
-					c.add(t, at, 0x1234, seq, ts)
+					c.addHeader(t, at, rtp.Header{Version: 2, PayloadType: 8, SequenceNumber: seq, Timestamp: ts, SSRC: 0x1234,
+						Marker: tt.marker != 0 && i == tt.marker})
 				}
 			}
 			c.add(t, 5*time.Second, 0x9999, 1, 0) // a fragment under min-packets: ignored

@@ -108,5 +108,5 @@ func parseRTP(frame []byte, link uint32) (streamKey, packet, bool) {
 		return key, packet{}, false
 	}
 	key.ssrc = h.SSRC
-	return key, packet{seq: h.SequenceNumber, ts: h.Timestamp}, true
+	return key, packet{seq: h.SequenceNumber, ts: h.Timestamp, marker: h.Marker}, true
 }

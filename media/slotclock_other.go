@@ -1,0 +1,7 @@
+//go:build !linux
+
+package media
+
+import "context"
+
+func newSlotClock(context.Context) slotClock { return newTimerClock() }

@@ -73,6 +73,8 @@ type Scheduler struct {
 
 	frames, slippedSlots atomic.Uint64
 	playing              atomic.Int64
+	late                 [len(latenessBounds) + 1]atomic.Uint64
+	lateSum              atomic.Int64 // ns
 }
 
 // SchedulerStats are a scheduler's counters.
@@ -80,6 +82,32 @@ type SchedulerStats struct {
 	Active  int    // playbacks being sent
 	Frames  uint64 // frames sent
 	Slipped uint64 // frames each playback skipped after stalls (see schedMaxBurst)
+	// Late counts the wake-ups by how late they came after their slot's
+	// due time: Late[i] those up to LatenessBounds()[i] (and above the
+	// bound before), the last one those above every bound. LateSum is
+	// their total lateness. A late wake-up delays every frame of its slot.
+	Late    [len(latenessBounds) + 1]uint64
+	LateSum time.Duration
+}
+
+// latenessBounds are the upper bounds of SchedulerStats.Late.
+var latenessBounds = [...]time.Duration{
+	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
+	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond,
+}
+
+// LatenessBounds returns the upper bounds of SchedulerStats.Late's buckets.
+func LatenessBounds() []time.Duration { return latenessBounds[:] }
+
+// observeLateness counts one wake-up that came d after its due time.
+func (s *Scheduler) observeLateness(d time.Duration) {
+	d = max(d, 0)
+	i := 0
+	for i < len(latenessBounds) && d > latenessBounds[i] {
+		i++
+	}
+	s.late[i].Add(1)
+	s.lateSum.Add(int64(d))
 }
 
 // NewScheduler returns a scheduler; Run makes it work.
@@ -159,11 +187,16 @@ func (s *Scheduler) Play(leg *Leg, p *Prompt, loop bool) *Playback {
 
 // Stats returns a snapshot of the counters.
 func (s *Scheduler) Stats() SchedulerStats {
-	return SchedulerStats{
+	st := SchedulerStats{
 		Active:  int(s.playing.Load()),
 		Frames:  s.frames.Load(),
 		Slipped: s.slippedSlots.Load() / schedSlots,
 	}
+	for i := range s.late {
+		st.Late[i] = s.late[i].Load()
+	}
+	st.LateSum = time.Duration(s.lateSum.Load())
+	return st
 }
 
 // Run sends the playbacks' frames until ctx ends; then every playback is
@@ -190,10 +223,14 @@ func (s *Scheduler) Run(ctx context.Context) {
 		}
 		// Busy: newcomers are admitted at the next slot with frames to
 		// send, at most an interval away.
-		for busy := true; busy; busy = s.tick(s.now()) {
-			if !clock.sleepUntil(ctx, s.due(s.next()), s.now()) {
+		for busy := true; busy; {
+			due := s.due(s.next())
+			if !clock.sleepUntil(ctx, due, s.now()) {
 				return
 			}
+			now := s.now()
+			s.observeLateness(now.Sub(due))
+			busy = s.tick(now)
 		}
 	}
 }

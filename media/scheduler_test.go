@@ -377,3 +377,19 @@ func TestSchedulerFillsSlotsFirst(t *testing.T) {
 		t.Errorf("playbacks per slot %v, want %v", got, want)
 	}
 }
+
+func TestSchedulerLateness(t *testing.T) {
+	s := NewScheduler()
+	for _, d := range []time.Duration{-time.Millisecond, 0, 100 * time.Microsecond, 101 * time.Microsecond,
+		2 * time.Millisecond, 3 * time.Millisecond, time.Second} {
+		s.observeLateness(d)
+	}
+	st := s.Stats()
+	// Bounds: 100µs 250µs 500µs 1ms 2ms 5ms 10ms, then above.
+	if want := [8]uint64{3, 1, 0, 0, 1, 1, 0, 1}; st.Late != want {
+		t.Errorf("Late = %v, want %v", st.Late, want)
+	}
+	if want := 100*time.Microsecond + 101*time.Microsecond + 5*time.Millisecond + time.Second; st.LateSum != want {
+		t.Errorf("LateSum = %v, want %v", st.LateSum, want)
+	}
+}

@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"github.com/centralino/centralino/media"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -58,7 +59,8 @@ func newMetrics(s *Server) *metrics {
 		Help: "Frames each playback was delayed by after the scheduler stalled for more than 60 ms (an overloaded machine).",
 	}, func() float64 { return float64(s.sched.Stats().Slipped) })
 	m.registry.MustRegister(m.registrations, m.activeCalls, m.callsTotal, m.authFailures, m.trunkUp, m.reloads, m.reloadErrors,
-		playbacks, frames, slipped,
+		playbacks, frames, slipped, lateness{s, prometheus.NewDesc("centralino_playback_wakeup_lateness_seconds",
+			"How late the prompt player woke up after a slot's due time; its frames leave that much late.", nil, nil)},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, t := range s.config().Trunks {
 		if t.Mode == "register" {
@@ -74,4 +76,23 @@ func (m *metrics) setTrunk(name string, up bool) {
 		v = 1
 	}
 	m.trunkUp.WithLabelValues(name).Set(v)
+}
+
+// lateness exposes the scheduler's wake-up lateness counts as a histogram.
+type lateness struct {
+	s    *Server // its scheduler is made after the metrics
+	desc *prometheus.Desc
+}
+
+func (l lateness) Describe(ch chan<- *prometheus.Desc) { ch <- l.desc }
+
+func (l lateness) Collect(ch chan<- prometheus.Metric) {
+	st := l.s.sched.Stats()
+	buckets := make(map[float64]uint64, len(st.Late)-1)
+	var cum uint64
+	for i, b := range media.LatenessBounds() {
+		cum += st.Late[i]
+		buckets[b.Seconds()] = cum
+	}
+	ch <- prometheus.MustNewConstHistogram(l.desc, cum+st.Late[len(st.Late)-1], st.LateSum.Seconds(), buckets)
 }

@@ -93,6 +93,14 @@ sleep "$settle"
 # then give the runtime's scavenger a few seconds to return the freed pages.
 after_g=$(metric go_goroutines); after_heap=$(heap_mb); active=$(metric centralino_active_calls)
 sleep 10; after_rss=$(rss_mb)
+# The player's own view of its timing: how late it woke up for each slot.
+curl -s "http://127.0.0.1:$http_port/metrics" | awk '
+  /^centralino_playback_wakeup_lateness_seconds_bucket/ { match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); b[le] = $2 }
+  END {
+    n = b["+Inf"]; if (n == 0) exit
+    printf "  player wake-ups %d: later than 1 ms %.3f%%, 2 ms %.3f%%, 5 ms %.3f%%, 10 ms %d\n", n,
+      100 * (n - b["0.001"]) / n, 100 * (n - b["0.002"]) / n, 100 * (n - b["0.005"]) / n, n - b["0.01"]
+  }' > "$work/lateness"
 
 ok=$(sipp_stat caller.out "Successful call"); failed=$(sipp_stat caller.out "Failed call")
 stored=""
@@ -127,6 +135,7 @@ END {
 }' samples
 printf "  RTP sent to the calls on ports %d-%d: " "$media_port" "$((media_port + 59))"
 "$work/rtpcheck" -tolerance 2ms "$work/rtp.pcap" | sed '2,$s/^/  /' || true
+cat "$work/lateness"
 grep -E "packets (dropped|received)" "$work/tcpdump.out" | sed 's/^/  tcpdump: /'
 [ "$mode" = voicemail ] && [ -z "${KEEP:-}" ] && rm -rf "$work/data/voicemail"
 echo "  (caller: $work/caller.out, samples: $work/samples, capture: $work/rtp.pcap, server log: $work/server.log)"

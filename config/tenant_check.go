@@ -264,16 +264,7 @@ func (c *tenantChecker) text(path, v string, required bool) {
 
 // oneOf checks that *v is one of allowed (any case) and normalises it.
 func (c *tenantChecker) oneOf(path string, v *string, allowed ...string) bool {
-	if l := strings.ToLower(*v); slices.Contains(allowed, l) {
-		*v = l
-		return true
-	}
-	if *v == "" {
-		c.errorf(path, "required: one of %s", strings.Join(allowed, ", "))
-	} else {
-		c.errorf(path, "%q is not one of %s", *v, strings.Join(allowed, ", "))
-	}
-	return false
+	return checkOneOf(c.errorf, path, v, allowed)
 }
 
 // outboundTrunk is the trunk name for forwards and mobiles, "" if none.

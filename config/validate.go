@@ -377,14 +377,20 @@ func (c *checker) http(h *HTTP, sipListen netip.AddrPort, sipOK bool) {
 
 // oneOf checks that *v is one of allowed (any case) and normalises it.
 func (c *checker) oneOf(path string, v *string, allowed ...string) bool {
+	return checkOneOf(c.errorf, path, v, allowed)
+}
+
+// checkOneOf is oneOf for both checkers (main file and tenant files),
+// reporting through errorf.
+func checkOneOf(errorf func(path, format string, args ...any), path string, v *string, allowed []string) bool {
 	if l := strings.ToLower(*v); slices.Contains(allowed, l) {
 		*v = l
 		return true
 	}
 	if *v == "" {
-		c.errorf(path, "required: one of %s", strings.Join(allowed, ", "))
+		errorf(path, "required: one of %s", strings.Join(allowed, ", "))
 	} else {
-		c.errorf(path, "%q is not one of %s", *v, strings.Join(allowed, ", "))
+		errorf(path, "%q is not one of %s", *v, strings.Join(allowed, ", "))
 	}
 	return false
 }

@@ -107,12 +107,20 @@ func (f *ivrFixture) playAsync(ctx context.Context, bargeIn bool, prompts ...*Pr
 
 func waitPlay(t *testing.T, ch <-chan playResult) playResult {
 	t.Helper()
+	return waitResult(t, "Play", ch)
+}
+
+// waitResult returns what an IVR call running on its own goroutine sent
+// on ch, or fails the test when it does not return in time.
+func waitResult[R any](t *testing.T, what string, ch <-chan R) R {
+	t.Helper()
 	select {
 	case r := <-ch:
 		return r
 	case <-time.After(waitTimeout):
-		t.Fatal("Play did not return")
-		return playResult{}
+		t.Fatal(what + " did not return")
+		var zero R
+		return zero
 	}
 }
 
@@ -362,13 +370,7 @@ func (f *ivrFixture) recordAsync(ctx context.Context, w *WAVWriter, stopKeys str
 
 func waitRecord(t *testing.T, ch <-chan recordResult) recordResult {
 	t.Helper()
-	select {
-	case r := <-ch:
-		return r
-	case <-time.After(waitTimeout):
-		t.Fatal("Record did not return")
-		return recordResult{}
-	}
+	return waitResult(t, "Record", ch)
 }
 
 // TestIVRRecordKey records 50 packets sent out of order, with a duplicate

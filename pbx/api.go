@@ -91,15 +91,25 @@ func (s *Server) apiRegistrations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, out)
 }
 
+// queryLimit reads the optional ?limit=N of a listing (default 100); on a
+// bad value it answers 400 and reports false.
+func queryLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 100, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		http.Error(w, "limit must be a non-negative integer", http.StatusBadRequest)
+		return 0, false
+	}
+	return n, true
+}
+
 func (s *Server) apiCDRs(w http.ResponseWriter, r *http.Request) {
-	limit := 100
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			http.Error(w, "limit must be a non-negative integer", http.StatusBadRequest)
-			return
-		}
-		limit = n
+	limit, ok := queryLimit(w, r)
+	if !ok {
+		return
 	}
 	cdrs, err := s.store.CDRs(limit)
 	if err != nil {
@@ -224,14 +234,9 @@ func (s *Server) apiReload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiVoicemails(w http.ResponseWriter, r *http.Request) {
-	limit := 100
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			http.Error(w, "limit must be a non-negative integer", http.StatusBadRequest)
-			return
-		}
-		limit = n
+	limit, ok := queryLimit(w, r)
+	if !ok {
+		return
 	}
 	list, err := s.store.Voicemails(r.URL.Query().Get("tenant"), limit)
 	if err != nil {

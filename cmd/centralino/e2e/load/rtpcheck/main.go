@@ -59,10 +59,9 @@ type report struct {
 	// timestamp puts it, relative to the stream's own earliest packet
 	// (so a constant network delay does not count).
 	jitter []time.Duration
-	// drift and driftAt are jitter unsorted, and each packet's capture time
-	// from the capture's first RTP packet (origin).
+	// drift and driftAt are jitter before sorting, and each packet's
+	// capture time from the capture's first RTP packet (origin).
 	drift, driftAt []time.Duration
-	at             []time.Duration
 	origin         time.Duration
 	// interarrival holds, per packet, |arrival gap - timestamp gap|.
 	interarrival []time.Duration
@@ -171,16 +170,11 @@ func analyse(r io.Reader, minPackets int, step int64) (*report, error) {
 			minOff = min(minOff, offs[i])
 		}
 		for i, o := range offs {
-			rep.jitter = append(rep.jitter, o-minOff)
-			rep.at = append(rep.at, ps[i].at)
+			rep.drift = append(rep.drift, o-minOff)
+			rep.driftAt = append(rep.driftAt, ps[i].at-rep.origin)
 		}
 	}
-	// Keep when each drift happened, before sorting loses it.
-	rep.driftAt = make([]time.Duration, len(rep.jitter))
-	for i := range rep.jitter {
-		rep.driftAt[i] = rep.at[i] - rep.origin
-	}
-	rep.drift = slices.Clone(rep.jitter)
+	rep.jitter = slices.Clone(rep.drift)
 	slices.Sort(rep.jitter)
 	slices.Sort(rep.interarrival)
 	return rep, nil

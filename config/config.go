@@ -26,6 +26,10 @@ type Config struct {
 	// reloaded live. Default "tenants" (ignored when it does not exist).
 	TenantsDir string   `mapstructure:"tenants_dir"`
 	Features   Features `mapstructure:"features"`
+	// Operators are the people who answer calls from the browser console
+	// (operator.go).
+	Operators []Operator `mapstructure:"operators"`
+	Console   Console    `mapstructure:"console"`
 
 	// Source names where the configuration came from: a file path, or
 	// "embedded demo" when no file was found.
@@ -86,6 +90,17 @@ type HTTP struct {
 	Listen string `mapstructure:"listen"`
 	// Token is required by the API when Listen is not a loopback address.
 	Token string `mapstructure:"token"`
+	// TLSCert and TLSKey (PEM files) make the server speak HTTPS when both
+	// are set. Validation loads them as a pair.
+	TLSCert string `mapstructure:"tls_cert"`
+	TLSKey  string `mapstructure:"tls_key"`
+	// TrustedProxies are CIDRs (or single IPs) of reverse proxies whose
+	// X-Forwarded-For/-Proto are believed.
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+
+	// ProxyPrefixes is parsed from TrustedProxies by validation (a single
+	// IP becomes a /32 or /128).
+	ProxyPrefixes []netip.Prefix `mapstructure:"-"`
 }
 
 // Log configures logging.

@@ -33,6 +33,18 @@ func defaults() Config {
 		Log:        Log{Level: "info", Format: "text"},
 		TenantsDir: defaultTenantsDirectory,
 		Features:   Features{Available: "*30", Meeting: "*31", Away: "*32", DND: "*33"},
+		Console: Console{
+			// WebRTCListen defaults to http.listen's address (validation).
+			SessionTTL:    12 * time.Hour,
+			LoginFailures: 5,
+			Lockout:       15 * time.Minute,
+			Queue: Queue{
+				Strategy:     QueueRingAll,
+				OfferTimeout: 20 * time.Second,
+				MaxMisses:    3,
+				WrapUp:       10 * time.Second,
+			},
+		},
 	}
 }
 
@@ -44,6 +56,23 @@ const (
 	defaultCallerIDHeader = CallerIDFrom
 	defaultMaxContacts    = 5
 )
+
+// Limits of console settings.
+const (
+	minSessionTTL   = time.Minute
+	minLockout      = time.Second
+	minOfferTimeout = time.Second
+	maxUsernameLen  = 64
+)
+
+// defaultAnswerPhrase is what an operator says on answering a tenant's
+// call when the tenant does not say.
+func defaultAnswerPhrase(name, language string) string {
+	if language == "en" {
+		return name + ", good morning"
+	}
+	return name + ", buongiorno"
+}
 
 // defaultCalledNumber is where a trunk reads the dialled number. Register
 // trunks (Messagenet and the like) put the registered contact in the

@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // TestDemoPlan checks the embedded demo tenant's plan (issue 3): ring
-// extension 100 first at any hour, then the greeting that fits, then a
-// voicemail; VIPs ring through.
+// extension 100 first at any hour, then the operators for 30 s, then the
+// greeting that fits and a voicemail; VIPs ring through.
 func TestDemoPlan(t *testing.T) {
 	clearEnv(t)
 	cfg, err := Demo()
@@ -57,13 +59,63 @@ func TestDemoPlan(t *testing.T) {
 		if r.Name == "vip" {
 			continue
 		}
-		ring, vm := r.Do[0].Ring, r.Do[1].Voicemail
+		if len(r.Do) != 3 {
+			t.Errorf("rule %s has %d actions, want ring, operator, voicemail", r.Name, len(r.Do))
+			continue
+		}
+		ring, op, vm := r.Do[0].Ring, r.Do[1].Operator, r.Do[2].Voicemail
 		if ring == nil || !slices.Equal(ring.Extensions, []string{"100"}) || ring.Timeout != 15*time.Second {
 			t.Errorf("rule %s: first action %+v, want ring extension 100 for 15s", r.Name, ring)
 		}
+		if op == nil || op.MaxWait != 30*time.Second {
+			t.Errorf("rule %s: second action %+v, want operator with max_wait 30s", r.Name, op)
+		}
 		// Under 6 seconds with the beep: about 12 words when spoken.
 		if vm == nil || vm.Greeting.Say == "" || len(strings.Fields(vm.Greeting.Say)) > 12 {
-			t.Errorf("rule %s: second action %+v, want a voicemail with a greeting of at most 12 words", r.Name, vm)
+			t.Errorf("rule %s: third action %+v, want a voicemail with a greeting of at most 12 words", r.Name, vm)
+		}
+	}
+}
+
+// TestDemoConsole: the demo has one operator for every tenant, whose
+// password is "demo", and the demo tenant shows the console what to say.
+func TestDemoConsole(t *testing.T) {
+	clearEnv(t)
+	cfg, err := Demo()
+	if err != nil {
+		t.Fatalf("Demo: %v", err)
+	}
+	op := cfg.Operator("operatore")
+	if op == nil {
+		t.Fatal("no demo operator")
+	}
+	if err := bcrypt.CompareHashAndPassword([]byte(op.PasswordHash), []byte("demo")); err != nil {
+		t.Errorf("the demo operator's password is not \"demo\": %v", err)
+	}
+	if cost, _ := bcrypt.Cost([]byte(op.PasswordHash)); cost != DefaultPasswordCost {
+		t.Errorf("demo hash cost %d, want %d", cost, DefaultPasswordCost)
+	}
+	d := cfg.Tenant("demo")
+	contact, ok := d.Contact("+393331234567")
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"operator name", op.Name, "Operatore Demo"},
+		{"operator tenants", strings.Join(op.Tenants, ","), "*"},
+		{"operator serves demo", op.Serves("demo"), true},
+		{"operator language", op.Language, "it"},
+		{"webrtc listen", cfg.Console.WebRTCListen, cfg.HTTP.Listen},
+		{"queue", cfg.Console.Queue.Strategy, QueueRingAll},
+		{"answer phrase", d.Console.AnswerPhrase, "Studio Demo, buongiorno"},
+		{"instructions", d.Console.Instructions != "", true},
+		{"role", d.People[0].Role, "commercialista"},
+		{"contact", contact.Name, "Mario Rossi"},
+		{"contact found", ok, true},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
 }

@@ -20,7 +20,7 @@ type Error struct {
 	// problems with the file as a whole.
 	Path string
 	// Msg says what is wrong and what is allowed. It never contains a
-	// secret (password, ha1, ha1_sha256, token).
+	// secret (password, ha1, ha1_sha256, password_hash, token).
 	Msg string
 }
 

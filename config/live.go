@@ -57,7 +57,7 @@ type ReloadReport struct {
 	Loaded  []string    // files (re)loaded and now in force
 	Removed []string    // tenant files deleted: their tenants are gone
 	Errors  []FileError // files rejected: the last good version stays in force (a new invalid file is not added)
-	Restart []string    // settings changed in the main file that only a restart applies (sip.listen, sip.tls_*, http.listen, rtp.ports, data, tenants_dir): the old values stay
+	Restart []string    // settings changed in the main file that only a restart applies (sip.listen, sip.tls_*, http.listen, http.tls_*, console.webrtc_*, rtp.ports, data, tenants_dir): the old values stay
 }
 
 // NewLive loads mainPath ("" = the embedded demo) and the tenant files;

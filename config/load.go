@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -395,22 +396,33 @@ func assemble(m *mainPhase, files []source, fsys fileSystem) (*Config, fileError
 }
 
 // restartSetting is a setting that only a restart applies: listeners,
-// ports, the data folder and the watched tenants folder.
+// ports, certificates, the data folder and the watched tenants folder.
 type restartSetting struct {
 	key string
 	get func(*Config) *string
+	// def, when set, is the value the setting takes when left empty,
+	// derived from settings pinned before it (pin holds the value in
+	// force, derived or not).
+	def func(*Config) string
+	// list replaces get for a list setting.
+	list func(*Config) *[]string
 }
 
 func restartSettings() []restartSetting {
 	return []restartSetting{
-		{"sip.listen", func(c *Config) *string { return &c.SIP.Listen }},
-		{"sip.tls_listen", func(c *Config) *string { return &c.SIP.TLSListen }},
-		{"sip.tls_cert", func(c *Config) *string { return &c.SIP.TLSCert }},
-		{"sip.tls_key", func(c *Config) *string { return &c.SIP.TLSKey }},
-		{"http.listen", func(c *Config) *string { return &c.HTTP.Listen }},
-		{"rtp.ports", func(c *Config) *string { return &c.RTP.Ports }},
-		{"data", func(c *Config) *string { return &c.Data }},
-		{"tenants_dir", func(c *Config) *string { return &c.TenantsDir }},
+		{key: "sip.listen", get: func(c *Config) *string { return &c.SIP.Listen }},
+		{key: "sip.tls_listen", get: func(c *Config) *string { return &c.SIP.TLSListen }},
+		{key: "sip.tls_cert", get: func(c *Config) *string { return &c.SIP.TLSCert }},
+		{key: "sip.tls_key", get: func(c *Config) *string { return &c.SIP.TLSKey }},
+		{key: "http.listen", get: func(c *Config) *string { return &c.HTTP.Listen }},
+		{key: "http.tls_cert", get: func(c *Config) *string { return &c.HTTP.TLSCert }},
+		{key: "http.tls_key", get: func(c *Config) *string { return &c.HTTP.TLSKey }},
+		{key: "console.webrtc_listen", get: func(c *Config) *string { return &c.Console.WebRTCListen },
+			def: func(c *Config) string { return defaultWebRTCListen(c.HTTP.Listen) }},
+		{key: "console.webrtc_advertise", list: func(c *Config) *[]string { return &c.Console.WebRTCAdvertise }},
+		{key: "rtp.ports", get: func(c *Config) *string { return &c.RTP.Ports }},
+		{key: "data", get: func(c *Config) *string { return &c.Data }},
+		{key: "tenants_dir", get: func(c *Config) *string { return &c.TenantsDir }},
 	}
 }
 
@@ -419,7 +431,19 @@ func restartSettings() []restartSetting {
 func pinRestart(cfg, pin *Config) []string {
 	var changed []string
 	for _, s := range restartSettings() {
-		if v, old := s.get(cfg), s.get(pin); *v != *old {
+		if s.list != nil {
+			if v, old := s.list(cfg), s.list(pin); !slices.Equal(*v, *old) {
+				changed = append(changed, s.key)
+				*v = slices.Clone(*old)
+			}
+			continue
+		}
+		v, old := s.get(cfg), s.get(pin)
+		now := *v
+		if now == "" && s.def != nil {
+			now = s.def(cfg)
+		}
+		if now != *old {
 			changed = append(changed, s.key)
 			*v = *old
 		}
@@ -463,7 +487,7 @@ func readEnv() (map[string]string, []*Error) {
 		if v, ok := os.LookupEnv(s.name); !ok || v == "" {
 			continue
 		}
-		msg := "trunks, extensions and tenants can only be set in the file: unset this variable"
+		msg := "trunks, extensions, operators and tenants can only be set in the file: unset this variable"
 		if s.kind == kindStruct {
 			// viper would let this variable hide every key of the section.
 			msg = "is a section, not a setting: unset this variable and set its keys one at a time"

@@ -395,7 +395,7 @@ func TestEnvErrors(t *testing.T) {
 			`CENTRALINO_SIP_AUTH_ALGORITHMS: sip.auth_algorithms[1]: "SHA1" is not one of MD5, SHA-256`,
 		}},
 		{"list variable", map[string]string{"CENTRALINO_TRUNKS": "x"}, "{}", []string{
-			"CENTRALINO_TRUNKS: trunks: trunks, extensions and tenants can only be set in the file: unset this variable",
+			"CENTRALINO_TRUNKS: trunks: trunks, extensions, operators and tenants can only be set in the file: unset this variable",
 		}},
 		{"section variable", map[string]string{"CENTRALINO_SIP": "x"}, "{}", []string{
 			"CENTRALINO_SIP: sip: is a section, not a setting: unset this variable and set its keys one at a time, like CENTRALINO_SIP_LISTEN",

@@ -12,6 +12,7 @@ type index struct {
 	extensions        map[string]int // extension number
 	tenantOfExtension map[string]int // extension number → tenant
 	tenantOfNumber    map[string]int // E.164 number → tenant
+	operators         map[string]int // operator username
 	outbound          int            // first trunk with a host; -1 if none
 }
 
@@ -40,6 +41,14 @@ func (c *Config) Extension(number string) *Extension {
 		return at(c.Extensions, c.idx.extensions, number)
 	}
 	return find(c.Extensions, func(e *Extension) bool { return e.Number == number })
+}
+
+// Operator returns the operator with the given username, or nil.
+func (c *Config) Operator(username string) *Operator {
+	if c.idx != nil {
+		return at(c.Operators, c.idx.operators, username)
+	}
+	return find(c.Operators, func(o *Operator) bool { return o.Username == username })
 }
 
 // TenantOfExtension returns the tenant that lists the extension, or nil.
@@ -92,13 +101,23 @@ func find[T any](list []T, match func(*T) bool) *T {
 // redactedSecret replaces secrets in Redacted copies.
 const redactedSecret = "***"
 
-// Redacted returns a deep copy of c with every Password, HA1, HA1SHA256 and
-// Token that is set replaced by "***", for printing and logging.
+// Redacted returns a deep copy of c with every Password, HA1, HA1SHA256,
+// PasswordHash and Token that is set replaced by "***", for printing and
+// logging.
 func (c *Config) Redacted() *Config {
 	r := *c
 	r.SIP.AuthAlgorithms = slices.Clone(c.SIP.AuthAlgorithms)
 	r.SIP.OutboundDeny = slices.Clone(c.SIP.OutboundDeny)
 	r.HTTP.Token = redact(c.HTTP.Token)
+	r.HTTP.TrustedProxies = slices.Clone(c.HTTP.TrustedProxies)
+	r.HTTP.ProxyPrefixes = slices.Clone(c.HTTP.ProxyPrefixes)
+	r.Console.WebRTCAdvertise = slices.Clone(c.Console.WebRTCAdvertise)
+	r.Operators = slices.Clone(c.Operators)
+	for i := range r.Operators {
+		o := &r.Operators[i]
+		o.PasswordHash = redact(o.PasswordHash)
+		o.Tenants = slices.Clone(o.Tenants)
+	}
 	r.Trunks = slices.Clone(c.Trunks)
 	for i := range r.Trunks {
 		t := &r.Trunks[i]
@@ -122,6 +141,7 @@ func (c *Config) Redacted() *Config {
 		t := &r.Tenants[i]
 		t.Numbers = slices.Clone(t.Numbers)
 		t.Extensions = slices.Clone(t.Extensions)
+		t.Contacts = slices.Clone(t.Contacts)
 	}
 	return &r
 }

@@ -62,6 +62,11 @@ type Tenant struct {
 	// Rules are tried in order; the first whose conditions all hold
 	// decides. A tenant without rules rings all its extensions.
 	Rules []Rule `yaml:"rules"`
+	// Console is what the operator console shows and plays for the
+	// tenant's calls in the operator queue.
+	Console TenantConsole `yaml:"console"`
+	// Contacts name known callers for the operators' screen pop.
+	Contacts []Contact `yaml:"contacts"`
 
 	// Filled by loading:
 	File     string         `yaml:"-"` // the tenant file, "" when inline in the main file
@@ -130,6 +135,40 @@ type Person struct {
 	// resolves a relative path against the tenant file's folder (the main
 	// file's for inline tenants), so it can be opened as is.
 	Calendar string `yaml:"calendar"`
+	// Role is shown to operators, e.g. "avvocato" or "segreteria".
+	Role string `yaml:"role"`
+}
+
+// TenantConsole is what the operators see and the callers hear for the
+// tenant's calls in the operator queue.
+type TenantConsole struct {
+	// AnswerPhrase is what the operator says on answering. Load fills it
+	// with "<Name>, buongiorno" (language it) or "<Name>, good morning"
+	// (en) when it is left out.
+	AnswerPhrase string `yaml:"answer_phrase"`
+	// Instructions is free text shown to the operator (several lines
+	// allowed).
+	Instructions string `yaml:"instructions"`
+	// Hold is played to callers waiting in the operator queue; empty (no
+	// file, no say) means the built-in music.
+	Hold Sound `yaml:"hold"`
+}
+
+// Contact is a known caller of a tenant.
+type Contact struct {
+	Number string `yaml:"number"` // E.164, checked like the tenant's numbers
+	Name   string `yaml:"name"`
+	Note   string `yaml:"note"`
+}
+
+// Contact returns the tenant's contact with the E.164 number e164.
+func (t *Tenant) Contact(e164 string) (Contact, bool) {
+	for _, c := range t.Contacts {
+		if c.Number == e164 {
+			return c, true
+		}
+	}
+	return Contact{}, false
 }
 
 // Callers classifies who is calling.

@@ -248,6 +248,8 @@ func (c *tenantChecker) check() {
 	c.persons()
 	c.callers()
 	c.rules()
+	c.console()
+	c.contacts()
 }
 
 func (c *tenantChecker) text(path, v string, required bool) {
@@ -481,17 +483,19 @@ func (c *tenantChecker) resolve(name string) string {
 }
 
 // file checks that name (relative to the tenant's folder) is a regular
-// file, and returns its resolved path.
-func (c *tenantChecker) file(path, name string) string {
+// file, and returns its resolved path and whether it is one.
+func (c *tenantChecker) file(path, name string) (string, bool) {
 	full := c.resolve(name)
 	fi, err := c.fsys.Stat(full)
 	switch {
 	case err != nil:
 		c.errorf(path, "cannot read %s: %v (a relative path is relative to the folder of %s)", full, unwrapPath(err), c.src.file)
+		return c.fsys.Abs(full), false
 	case !fi.Mode().IsRegular():
 		c.errorf(path, "%s is not a regular file", full)
+		return c.fsys.Abs(full), false
 	}
-	return c.fsys.Abs(full)
+	return c.fsys.Abs(full), true
 }
 
 func (c *tenantChecker) persons() {
@@ -514,6 +518,7 @@ func (c *tenantChecker) persons() {
 			c.people[pr.ID] = pr
 		}
 		c.text(p+".name", pr.Name, false)
+		c.text(p+".role", pr.Role, false)
 		for j, x := range pr.Extensions {
 			if !slices.Contains(c.t.Extensions, x) {
 				c.errorf(itemPath(p+".extensions", j), "extension %q is not one of this tenant's extensions (%s)", x, listOrNone(c.t.Extensions))
@@ -525,6 +530,44 @@ func (c *tenantChecker) persons() {
 		if pr.Calendar != "" {
 			pr.Calendar = c.calendar(p+".calendar", pr.Calendar)
 		}
+	}
+}
+
+// console checks what the operator console shows and plays for the
+// tenant, and fills the default answer phrase.
+func (c *tenantChecker) console() {
+	cn := &c.t.Console
+	c.text("console.answer_phrase", cn.AnswerPhrase, false)
+	if cn.AnswerPhrase == "" {
+		cn.AnswerPhrase = defaultAnswerPhrase(c.t.Name, c.t.Language)
+	}
+	if strings.ContainsFunc(cn.Instructions, func(r rune) bool { return (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f }) {
+		c.errorf("console.instructions", "must not contain control characters other than line breaks and tabs")
+	}
+	if c.isSet("console.hold") {
+		c.sound("console.hold", &cn.Hold, false, false)
+	}
+}
+
+// contacts checks the tenant's known callers: one entry per number.
+func (c *tenantChecker) contacts() {
+	first := map[string]int{}
+	for i, ct := range c.t.Contacts {
+		p := itemPath("contacts", i)
+		switch {
+		case ct.Number == "":
+			c.errorf(p+".number", "required: the caller's E.164 number, like +390212345678")
+		case !e164Re.MatchString(ct.Number):
+			c.errorf(p+".number", "%q must be an E.164 number like +390212345678", ct.Number)
+		default:
+			if j, dup := first[ct.Number]; dup {
+				c.errorf(p+".number", "%s is already listed in contacts[%d] (line %d); a number can be one contact only", ct.Number, j, c.line(itemPath("contacts", j)+".number"))
+				break
+			}
+			first[ct.Number] = i
+		}
+		c.text(p+".name", ct.Name, true)
+		c.text(p+".note", ct.Note, false)
 	}
 }
 
@@ -552,7 +595,8 @@ func (c *tenantChecker) calendar(path, v string) string {
 		c.errorf(path, "%q must be an http(s) URL or a file", v)
 		return v
 	}
-	return c.file(path, v)
+	full, _ := c.file(path, v)
+	return full
 }
 
 func (c *tenantChecker) callers() {
@@ -870,7 +914,10 @@ func (c *tenantChecker) sound(p string, s *Sound, required, closure bool) {
 			c.errorf(p+".file", "%q must be a .wav file", s.File)
 			return
 		}
-		s.File = c.file(p+".file", s.File)
+		var exists bool
+		if s.File, exists = c.file(p+".file", s.File); !exists {
+			return // one problem is enough
+		}
 		if sc, ok := c.fsys.(interface{ checkSound(string) error }); ok {
 			if err := sc.checkSound(s.File); err != nil {
 				c.errorf(p+".file", "%s cannot be played: %v", s.File, err)

@@ -81,7 +81,7 @@ func (c *checker) errorf(path, format string, args ...any) {
 func (c *checker) validate(cfg *Config) *index {
 	sipListen, sipOK := c.sip(&cfg.SIP)
 	c.rtp(&cfg.RTP, &cfg.SIP, sipListen, sipOK)
-	c.http(&cfg.HTTP, sipListen, sipOK)
+	httpListen, httpOK := c.http(&cfg.HTTP, sipListen, sipOK)
 	if cfg.Data == "" {
 		c.errorf("data", "must not be empty: it is the folder for the database and audio files")
 	}
@@ -97,6 +97,7 @@ func (c *checker) validate(cfg *Config) *index {
 		extensions:        map[string]int{},
 		tenantOfExtension: map[string]int{},
 		tenantOfNumber:    map[string]int{},
+		operators:         map[string]int{},
 		outbound:          -1,
 	}
 	for i := range cfg.Trunks {
@@ -109,6 +110,10 @@ func (c *checker) validate(cfg *Config) *index {
 		c.extension(&cfg.Extensions[i], i, &cfg.SIP, idx)
 	}
 	c.features(&cfg.Features)
+	for i := range cfg.Operators {
+		c.operator(&cfg.Operators[i], i, idx)
+	}
+	c.console(cfg, httpListen, httpOK, sipListen, sipOK)
 	return idx
 }
 
@@ -132,6 +137,7 @@ func (c *checker) crossRefs(cfg *Config, idx *index) {
 			e.CallerID = cfg.Tenants[ti].Numbers[0]
 		}
 	}
+	c.operatorTenants(cfg, idx)
 }
 
 // features checks the feature codes: each is dialled from a phone, so
@@ -362,10 +368,13 @@ func parsePortRange(s string) (lo, hi int, err error) {
 	return lo, hi, nil
 }
 
-func (c *checker) http(h *HTTP, sipListen netip.AddrPort, sipOK bool) {
+// http checks the HTTP section and returns the parsed listen address.
+func (c *checker) http(h *HTTP, sipListen netip.AddrPort, sipOK bool) (netip.AddrPort, bool) {
+	c.httpTLS(h)
+	c.trustedProxies(h)
 	ap, ok := c.listen("http.listen", h.Listen, "127.0.0.1:8080", true)
 	if !ok {
-		return
+		return ap, false
 	}
 	if sipOK && sameTCPPort(ap, sipListen) {
 		c.errorAt(c.blame("http.listen", "sip.listen"), "http.listen", "%s clashes with sip.listen (%s): SIP over TCP already uses that port", ap, sipListen)
@@ -373,6 +382,7 @@ func (c *checker) http(h *HTTP, sipListen netip.AddrPort, sipOK bool) {
 	if !ap.Addr().IsLoopback() && h.Token == "" {
 		c.errorAt("http.listen", "http.token", "the API is reachable from other hosts (http.listen is %s): set http.token", h.Listen)
 	}
+	return ap, true
 }
 
 // oneOf checks that *v is one of allowed (any case) and normalises it.

@@ -37,8 +37,8 @@ func transcodeTable(f func(uint8) uint8) *[256]byte {
 // another handler meanwhile) and is idempotent; a packet already being
 // relayed when it is called may still go out.
 func Bridge(a, b *Leg) (unbridge func()) {
-	ra := &handlerRef{h: relay{to: b}}
-	rb := &handlerRef{h: relay{to: a}}
+	ra := &handlerRef{h: relay{to: b, log: b.log}}
+	rb := &handlerRef{h: relay{to: a, log: a.log}}
 	a.handler.Store(ra)
 	b.handler.Store(rb)
 	return func() {
@@ -47,11 +47,28 @@ func Bridge(a, b *Leg) (unbridge func()) {
 	}
 }
 
+// rtpSink is where a bridge sends: a SIP leg or a browser's.
+type rtpSink interface {
+	remoteDesc() *Remote
+	WriteRTP(pkt []byte) error
+}
+
+func (l *Leg) remoteDesc() *Remote { return l.remote.Load() }
+
 // relay is the Handler of one direction of a bridge.
-type relay struct{ to *Leg }
+type relay struct {
+	to  rtpSink
+	log *slog.Logger
+}
 
 func (r relay) HandleRTP(from *Leg, pkt []byte) {
-	in, out := from.remote.Load(), r.to.remote.Load()
+	forward(pkt, from.remote.Load(), r.to, r.log)
+}
+
+// forward rewrites pkt, received with the in description, for the sink
+// (payload type, codec) and sends it; it drops what the sink cannot take.
+func forward(pkt []byte, in *Remote, to rtpSink, log *slog.Logger) {
+	out := to.remoteDesc()
 	if in == nil || out == nil {
 		return // nothing negotiated on one side yet
 	}
@@ -77,8 +94,8 @@ func (r relay) HandleRTP(from *Leg, pkt []byte) {
 		return
 	}
 	pkt[1] = pkt[1]&0x80 | pt
-	if err := r.to.WriteRTP(pkt); err != nil && r.to.log.Enabled(context.Background(), slog.LevelDebug) {
-		r.to.log.Debug("bridge: rtp not relayed", "err", err)
+	if err := to.WriteRTP(pkt); err != nil && log.Enabled(context.Background(), slog.LevelDebug) {
+		log.Debug("bridge: rtp not relayed", "err", err)
 	}
 }
 

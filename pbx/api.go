@@ -56,6 +56,8 @@ func (s *Server) httpHandler() http.Handler {
 	mux.Handle("POST /api/reload", s.requireToken(http.HandlerFunc(s.apiReload)))
 	mux.Handle("GET /api/voicemails", s.requireToken(http.HandlerFunc(s.apiVoicemails)))
 	mux.Handle("GET /api/voicemails/{id}/audio", s.requireToken(http.HandlerFunc(s.apiVoicemailAudio)))
+	mux.Handle("GET /api/messages", s.requireToken(http.HandlerFunc(s.apiMessages)))
+	s.consoleHandler(mux)
 	// Go's profiler, for diagnosing a live server (same access rule as the API).
 	mux.Handle("GET /debug/pprof/", s.requireToken(http.HandlerFunc(pprof.Index)))
 	mux.Handle("GET /debug/pprof/profile", s.requireToken(http.HandlerFunc(pprof.Profile)))

@@ -47,13 +47,20 @@ type side int
 const (
 	sideA side = iota
 	sideB
+	// sideConsult is a warm transfer's consultation: the person an operator
+	// talks to before handing the caller over. It uses leg B's media; its
+	// BYE ends the consultation, not the call.
+	sideConsult
 )
 
 func (sd side) String() string {
-	if sd == sideA {
+	switch sd {
+	case sideA:
 		return "A"
+	case sideB:
+		return "B"
 	}
-	return "B"
+	return "consult"
 }
 
 // leg is one SIP dialog of a call with its media.
@@ -128,6 +135,21 @@ type call struct {
 	answered   time.Time
 	answeredBy string
 	state      string
+
+	// The operator console's part (see operator.go).
+	operator   string        // who answered from the console
+	queueWait  time.Duration // how long the caller waited for them
+	talkStart  time.Time
+	talk       time.Duration
+	transferTo string
+	messageID  string
+	// consultB is a warm transfer's consultation dialog until it becomes
+	// leg B; consultGone is signalled when its BYE comes.
+	consultB    *sipgo.DialogClientSession
+	consultGone chan struct{}
+	// forkStop, when set, cancels a fork in progress (the operator took the
+	// caller back while the person's phone rang).
+	forkStop chan struct{}
 }
 
 func newCallID() string {
@@ -470,6 +492,13 @@ func (c *call) finish(disp string, code int) {
 		Caller: c.rt.caller, Called: c.rt.called, AnsweredBy: c.answeredBy,
 		Disposition: disp, Code: code, HangupBy: c.hangupBy, Reason: c.reason,
 		Steps: c.steps,
+		Operator: c.operator, QueueWait: c.queueWait.Seconds(), TransferTo: c.transferTo, MessageID: c.messageID,
+	}
+	if talk := c.talk; talk > 0 || !c.talkStart.IsZero() {
+		if talk == 0 {
+			talk = s.now().Sub(c.talkStart)
+		}
+		cdr.TalkSeconds = talk.Round(time.Millisecond).Seconds()
 	}
 	if d := c.rt.decision; d != nil {
 		cdr.Rule = d.Rule

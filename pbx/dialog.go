@@ -52,6 +52,13 @@ func (r *callRegistry) bindDialog(id string, c *call, sd side) {
 	r.mu.Unlock()
 }
 
+// byID returns a call in progress, or nil.
+func (r *callRegistry) byID(id string) *call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[id]
+}
+
 func (r *callRegistry) unbindDialog(id string) {
 	r.mu.Lock()
 	delete(r.dialogs, id)
@@ -70,7 +77,7 @@ func (r *callRegistry) lookup(req *sip.Request) (dialogRef, bool) {
 		}
 	}
 	if id, err := sip.DialogIDFromRequestUAC(req); err == nil {
-		if ref, ok := r.dialogs[id]; ok && ref.side == sideB {
+		if ref, ok := r.dialogs[id]; ok && ref.side != sideA {
 			return ref, true
 		}
 	}
@@ -169,6 +176,10 @@ func (s *Server) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c := ref.c
+	if ref.side == sideConsult {
+		c.consultBye(req, tx)
+		return
+	}
 	var err error
 	by := byCaller
 	if ref.side == sideA {

@@ -108,6 +108,9 @@ func (c *call) fork(targets []dialTarget, timeout time.Duration) forkOutcome {
 		case <-c.a.Context().Done():
 			out.cancelled = true
 			cancelAllBut(nil)
+		case <-c.forkStop:
+			out.cancelled = true
+			cancelAllBut(nil)
 		}
 	}
 	if pending > 0 {
@@ -168,6 +171,12 @@ func allBusy(codes []int) bool {
 // starts early media when a callee sends SDP in a 183. It returns whether
 // early media is on.
 func (c *call) relayProvisional(ev branchEvent, relayed map[int]bool, early bool) bool {
+	if c.aAnswered {
+		// We answered the caller ourselves (a greeting, the operator): they
+		// hear our ringback, and a provisional response after the 200 would
+		// break the dialog.
+		return early
+	}
 	res := ev.res
 	switch {
 	case res.StatusCode == sip.StatusSessionInProgress && len(res.Body()) > 0 && c.aOffer != nil && !early:

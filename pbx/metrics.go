@@ -17,6 +17,10 @@ type metrics struct {
 	trunkUp       *prometheus.GaugeVec
 	reloads       prometheus.Counter
 	reloadErrors  prometheus.Counter
+	// The operator console.
+	consoleConns prometheus.Gauge
+	queueWaiting prometheus.Gauge
+	queueWait    prometheus.Histogram
 }
 
 func newMetrics(s *Server) *metrics {
@@ -43,6 +47,16 @@ func newMetrics(s *Server) *metrics {
 		reloadErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "centralino_config_reload_errors_total", Help: "Configuration files rejected by a reload (the last good version stays).",
 		}),
+		consoleConns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "centralino_console_connections", Help: "Operator console pages connected (WebSockets).",
+		}),
+		queueWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "centralino_queue_waiting", Help: "Calls waiting for an operator.",
+		}),
+		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "centralino_queue_wait_seconds", Help: "How long answered callers waited for an operator.",
+			Buckets: []float64{1, 2, 5, 10, 20, 30, 60, 120, 300},
+		}),
 	}
 	for _, d := range []string{dispAnswered, dispVoicemail, dispNoAnswer, dispBusy, dispCancelled, dispFailed, "rejected"} {
 		m.callsTotal.WithLabelValues(d)
@@ -58,6 +72,19 @@ func newMetrics(s *Server) *metrics {
 		Name: "centralino_playback_slipped_frames_total",
 		Help: "Frames each playback was delayed by after the scheduler stalled for more than 60 ms (an overloaded machine).",
 	}, func() float64 { return float64(s.sched.Stats().Slipped) })
+	peers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "centralino_webrtc_peer_connections", Help: "WebRTC PeerConnections open (operators in a call).",
+	}, func() float64 {
+		if s.rtc == nil {
+			return 0
+		}
+		return float64(s.rtc.Open())
+	})
+	sessions := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "centralino_console_sessions", Help: "Operator logins not yet expired.",
+	}, func() float64 { return float64(s.web.Sessions()) })
+	operators := prometheus.NewDesc("centralino_operators", "Operators with the console open, by status.", []string{"status"}, nil)
+	m.registry.MustRegister(m.consoleConns, m.queueWaiting, m.queueWait, peers, sessions, operatorGauge{s, operators})
 	m.registry.MustRegister(m.registrations, m.activeCalls, m.callsTotal, m.authFailures, m.trunkUp, m.reloads, m.reloadErrors,
 		playbacks, frames, slipped, lateness{s, prometheus.NewDesc("centralino_playback_wakeup_lateness_seconds",
 			"How late the prompt player woke up after a slot's due time; its frames leave that much late.", nil, nil)},
@@ -95,4 +122,19 @@ func (l lateness) Collect(ch chan<- prometheus.Metric) {
 		buckets[b.Seconds()] = cum
 	}
 	ch <- prometheus.MustNewConstHistogram(l.desc, cum+st.Late[len(st.Late)-1], st.LateSum.Seconds(), buckets)
+}
+
+// operatorGauge counts the desk's operators by status at each scrape.
+type operatorGauge struct {
+	s    *Server
+	desc *prometheus.Desc
+}
+
+func (o operatorGauge) Describe(ch chan<- *prometheus.Desc) { ch <- o.desc }
+
+func (o operatorGauge) Collect(ch chan<- prometheus.Metric) {
+	counts := o.s.desk.counts()
+	for _, st := range []string{opAvailable, opPaused, opBusy, opWrapUp} {
+		ch <- prometheus.MustNewConstMetric(o.desc, prometheus.GaugeValue, float64(counts[st]), st)
+	}
 }

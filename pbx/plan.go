@@ -91,11 +91,13 @@ func (c *call) runSteps(steps []dialplan.Step) (string, int) {
 			}
 		case "voicemail":
 			return c.stepVoicemail(st.Voicemail)
+		case "operator":
+			if disp, code, settled := c.stepOperator(st.Operator); settled {
+				return disp, code
+			}
 		default:
-			// operator needs the operator console (its own issue): the plan
-			// moves on and the record says what was skipped.
 			c.addStep(store.CDRStep{Action: st.Kind, Result: resUnavailable})
-			c.log.Info("plan action not available yet; moving on", "action", st.Kind)
+			c.log.Warn("unknown plan action; moving on", "action", st.Kind)
 		}
 		if c.ctx.Err() != nil {
 			return dispAnswered, sip.StatusOK // the caller hung up during a step

@@ -26,6 +26,7 @@ import (
 
 	"github.com/centralino/centralino/config"
 	"github.com/centralino/centralino/media"
+	"github.com/centralino/centralino/pbx/webauth"
 	"github.com/centralino/centralino/pbx/sipauth"
 	"github.com/centralino/centralino/pbx/store"
 )
@@ -73,6 +74,13 @@ type Server struct {
 	prompts  *media.PromptCache // greeting files, decoded once
 	tts      *tts               // `say:` texts, synthesised once
 	ringback *media.Prompt      // what a caller we answered hears while phones ring
+
+	// The operator console: logins, the operator pool and queue, and the
+	// shared WebRTC endpoint (nil until Run opens it).
+	web       *webauth.Manager
+	desk      *desk
+	rtc       *media.WebRTC
+	holdMusic *media.Prompt
 
 	auth      *sipauth.Server
 	registrar *registrar
@@ -161,6 +169,23 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.prompts = media.NewPromptCache()
 	s.tts = newTTS(cfg.Data, s.prompts)
 	s.ringback = italianRingback()
+	s.holdMusic = builtinHoldMusic()
+	s.desk = newDesk(s)
+	s.web = webauth.New(webauth.Options{
+		Lookup: s.operatorAccount,
+		TTL:    cfg.Console.SessionTTL, MaxFailures: cfg.Console.LoginFailures, LockFor: cfg.Console.Lockout,
+		TrustedProxy: func(a netip.Addr) bool {
+			for _, p := range s.config().HTTP.ProxyPrefixes {
+				if p.Contains(a.Unmap()) {
+					return true
+				}
+			}
+			return false
+		},
+		Now: s.now,
+		Log: s.log.With("component", "console"),
+	})
+	s.web.OnLogout(func(sess *webauth.Session) { s.desk.logout(sess.Username, sess.ID) })
 
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
@@ -278,16 +303,24 @@ func (s *Server) Run(ctx context.Context) error {
 			return fmt.Errorf("sip tls %s: %w", s.tlsListen, err)
 		}
 	}
-	httpL, err := net.Listen("tcp", cfg.HTTP.Listen)
-	if err != nil {
+	closeSIP := func() {
 		udp.Close()
 		tcp.Close()
 		if tlsL != nil {
 			tlsL.Close()
 		}
+	}
+	httpL, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		closeSIP()
 		return fmt.Errorf("http %s: %w", cfg.HTTP.Listen, err)
 	}
 	s.httpAddr.Store(httpL.Addr().String())
+	if err := s.openWebRTC(cfg, httpL.Addr()); err != nil {
+		closeSIP()
+		httpL.Close()
+		return err
+	}
 
 	serveErr := make(chan error, 4)
 	s.wg.Add(2)
@@ -307,14 +340,21 @@ func (s *Server) Run(ctx context.Context) error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := httpSrv.Serve(httpL); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if cfg.HTTP.TLSCert != "" {
+			err = httpSrv.ServeTLS(httpL, cfg.HTTP.TLSCert, cfg.HTTP.TLSKey)
+		} else {
+			err = httpSrv.Serve(httpL)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- fmt.Errorf("http: %w", err)
 		}
 	}()
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	s.wg.Add(6)
+	s.wg.Add(7)
+	go func() { defer s.wg.Done(); s.desk.run(runCtx.Done()) }()
 	go func() { defer s.wg.Done(); s.sched.Run(runCtx) }()
 	go func() { defer s.wg.Done(); s.warmTTS(runCtx) }()
 	go func() { defer s.wg.Done(); s.watchdog.Run(runCtx) }()
@@ -333,7 +373,7 @@ func (s *Server) Run(ctx context.Context) error {
 
 	s.log.Info("centralino ready",
 		"sip_udp", s.listen.String(), "sip_tcp", s.listen.String(), "sip_tls", addrOrNone(s.tlsListen),
-		"http", httpL.Addr().String(), "rtp_ports", cfg.RTP.Ports, "public", net.JoinHostPort(s.publicHost, strconv.Itoa(s.publicPort)),
+		"http", httpL.Addr().String(), "webrtc", s.rtc.LocalAddr().String(), "rtp_ports", cfg.RTP.Ports, "public", net.JoinHostPort(s.publicHost, strconv.Itoa(s.publicPort)),
 		"config", cfg.Source)
 
 	var runErr error
@@ -359,6 +399,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.ua.Close()
 	s.wg.Wait()
+	s.rtc.Close()
 	return runErr
 }
 
@@ -500,4 +541,39 @@ func callIDOf(m sip.Message) string {
 		return h.Value()
 	}
 	return ""
+}
+
+// openWebRTC opens the operators' media port: console.webrtc_listen, or
+// the HTTP listener's IP with the same port number over UDP.
+func (s *Server) openWebRTC(cfg *config.Config, httpAddr net.Addr) error {
+	listen := cfg.Console.WebRTCListen
+	if listen == "" {
+		listen = httpAddr.String()
+	}
+	ap, err := netip.ParseAddrPort(listen)
+	if err != nil {
+		return fmt.Errorf("console.webrtc_listen %q: %w", listen, err)
+	}
+	var adv []netip.Addr
+	for _, a := range cfg.Console.WebRTCAdvertise {
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			return fmt.Errorf("console.webrtc_advertise %q: %w", a, err)
+		}
+		adv = append(adv, ip)
+	}
+	s.rtc, err = media.NewWebRTC(media.WebRTCConfig{Listen: ap, Advertise: adv, Log: s.log.With("component", "webrtc")})
+	if err != nil {
+		return fmt.Errorf("console.webrtc_listen: %w", err)
+	}
+	return nil
+}
+
+// operatorAccount adapts a configured operator for the console's logins.
+func (s *Server) operatorAccount(username string) (webauth.Account, bool) {
+	o := s.config().Operator(username)
+	if o == nil {
+		return webauth.Account{}, false
+	}
+	return webauth.Account{Username: o.Username, Name: o.Name, Tenants: o.Tenants, PasswordHash: o.PasswordHash, Language: o.Language}, true
 }

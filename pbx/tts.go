@@ -153,6 +153,7 @@ func sayTexts(t *config.Tenant) []string {
 	for _, c := range t.Closures {
 		add(c.Greeting)
 	}
+	add(t.Console.Hold)
 	return out
 }
 

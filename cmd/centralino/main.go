@@ -70,6 +70,8 @@ func commands() []command {
 		{"dialplan", "dialplan explain: show, step by step, what a tenant's plan does with a call", runDialplan},
 		{"reload", "make the running server re-read its configuration and tenant files now", runReload},
 		{"voicemail", "voicemail list [--tenant T]: the voicemails left (audio at /api/voicemails/ID/audio)", runVoicemail},
+		{"messages", "messages list [--tenant T]: the messages operators took for the tenants' people", runMessages},
+		{"passwd", "print the bcrypt hash of a password read from stdin, for an operator's password_hash [--cost N]", runPasswd},
 		{"demo-config", "print the embedded demo configuration (a starting point for centralino.yaml)", runDemoConfig},
 		{"version", "print the version", runVersion},
 	}

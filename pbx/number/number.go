@@ -143,6 +143,38 @@ func Format(e164, format string) string {
 	return e164
 }
 
+// Display renders a number for people to read and repeat: Italian
+// numbers grouped the way they are spoken (+39 02 1234 5678, +39 333 123
+// 4567), other E.164 numbers as +<cc> <rest>. Anything else (extensions,
+// "anonymous") is returned unchanged.
+func Display(e164 string) string {
+	if !isE164(e164) {
+		return e164
+	}
+	rest, italian := strings.CutPrefix(e164, "+39")
+	if !italian {
+		// The country code is one to three digits; without a table, split
+		// after the ones that are unambiguous (1 and 7) or two digits.
+		cc := 2
+		if e164[1] == '1' || e164[1] == '7' {
+			cc = 1
+		}
+		return e164[:1+cc] + " " + e164[1+cc:]
+	}
+	area := 3 // mobile prefixes (3xx) and most geographic areas (0xx)
+	if strings.HasPrefix(rest, "02") || strings.HasPrefix(rest, "06") {
+		area = 2 // Milano, Roma
+	}
+	if len(rest) <= area {
+		return "+39 " + rest
+	}
+	local := rest[area:]
+	if len(local) > 4 {
+		local = local[:len(local)-4] + " " + local[len(local)-4:]
+	}
+	return "+39 " + rest[:area] + " " + local
+}
+
 // MatchAny reports whether number matches any of the path.Match patterns
 // (e.g. "+390*"). A malformed pattern matches nothing; config validation
 // should reject it with path.Match first.

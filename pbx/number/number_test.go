@@ -200,3 +200,21 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+func TestDisplay(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"+390212345678", "+39 02 1234 5678"},
+		{"+39061234567", "+39 06 123 4567"},
+		{"+393331234567", "+39 333 123 4567"},
+		{"+390557654321", "+39 055 765 4321"},
+		{"+12025550100", "+1 2025550100"},
+		{"+4930123456", "+49 30123456"},
+		{"100", "100"},
+		{"anonymous", "anonymous"},
+		{"+39", "+39"},
+	} {
+		if got := Display(tc.in); got != tc.want {
+			t.Errorf("Display(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

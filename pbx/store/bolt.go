@@ -18,6 +18,7 @@ const (
 	bucketCDRs          = "cdrs"
 	bucketStatuses      = "statuses"
 	bucketVoicemails    = "voicemails"
+	bucketMessages      = "messages"
 )
 
 // Bolt is a Store in a bbolt file. It holds the file's exclusive lock until
@@ -58,7 +59,7 @@ func Open(path string, lockTimeout time.Duration) (*Bolt, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range []string{bucketRegistrations, bucketCDRs, bucketStatuses, bucketVoicemails} {
+		for _, name := range []string{bucketRegistrations, bucketCDRs, bucketStatuses, bucketVoicemails, bucketMessages} {
 			if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -306,4 +307,113 @@ func (s *Bolt) Voicemail(id string) (Voicemail, error) {
 		return Voicemail{}, fmt.Errorf("voicemail %s: %w", id, mapClosed(err))
 	}
 	return vm, nil
+}
+
+// SaveMessage upserts a message in its own transaction (Update, not
+// Batch): the operator is told "saved" only once it is on disk.
+func (s *Bolt) SaveMessage(m Message) error {
+	m, err := normalizeMessage(m)
+	if err != nil {
+		return err
+	}
+	val, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("message %s: encode: %w", m.ID, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket([]byte(bucketMessages)).Put([]byte(m.ID), val)
+	})
+	if err != nil {
+		return fmt.Errorf("message %s: save: %w", m.ID, mapClosed(err))
+	}
+	return nil
+}
+
+// Messages walks the bucket backwards: ids are time-ordered.
+func (s *Bolt) Messages(tenant string, limit int) ([]Message, error) {
+	var out []Message
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket([]byte(bucketMessages)).Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("message %q: decode: %w", k, err)
+			}
+			if tenant == "" || m.Tenant == tenant {
+				out = append(out, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("messages: %w", mapClosed(err))
+	}
+	return out, nil
+}
+
+// Message returns the message with id.
+func (s *Bolt) Message(id string) (Message, error) {
+	var m Message
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket([]byte(bucketMessages)).Get([]byte(id))
+		if v == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(v, &m)
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("message %s: %w", id, mapClosed(err))
+	}
+	return m, nil
+}
+
+// CallerHistory walks the CDRs and the messages backwards in one read
+// transaction. A record is decoded only when its JSON contains the
+// caller's number as encoding/json writes it (every record was written
+// that way), so the scan costs little more than reading the file.
+func (s *Bolt) CallerHistory(tenant, caller string, limit int) ([]CDR, []Message, error) {
+	if caller == "" {
+		return nil, nil, nil
+	}
+	quoted, err := json.Marshal(caller)
+	if err != nil {
+		return nil, nil, fmt.Errorf("caller history %q: %w", caller, err)
+	}
+	var cdrs []CDR
+	var msgs []Message
+	err = s.db.View(func(tx *bolt.Tx) error {
+		needle := append([]byte(`"caller":`), quoted...)
+		c := tx.Bucket([]byte(bucketCDRs)).Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(cdrs) < limit); k, v = c.Prev() {
+			if !bytes.Contains(v, needle) {
+				continue
+			}
+			var r CDR
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("cdr %x: decode: %w", k, err)
+			}
+			if historyMatch(tenant, caller, r.Tenant, r.Caller) {
+				cdrs = append(cdrs, r)
+			}
+		}
+		needle = append([]byte(`"caller_number":`), quoted...)
+		c = tx.Bucket([]byte(bucketMessages)).Cursor()
+		for k, v := c.Last(); k != nil && (limit <= 0 || len(msgs) < limit); k, v = c.Prev() {
+			if !bytes.Contains(v, needle) {
+				continue
+			}
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("message %q: decode: %w", k, err)
+			}
+			if historyMatch(tenant, caller, m.Tenant, m.CallerNumber) {
+				msgs = append(msgs, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("caller history %s: %w", caller, mapClosed(err))
+	}
+	return cdrs, msgs, nil
 }

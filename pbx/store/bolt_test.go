@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -45,6 +46,24 @@ func TestBoltReopenKeepsData(t *testing.T) {
 		t.Fatalf("CDRs: %v", err)
 	}
 	diff(t, "CDRs after reopen", got, []CDR{c})
+}
+
+func TestBoltReopenKeepsMessages(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "centralino.db")
+	s := openBolt(t, path)
+	m := msg(NewID(t0, "m"), "rossi", t0)
+	if err := s.SaveMessage(m); err != nil {
+		t.Fatalf("SaveMessage: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s = openBolt(t, path)
+	got, err := s.Messages("", 0)
+	if err != nil {
+		t.Fatalf("Messages: %v", err)
+	}
+	diff(t, "messages after reopen", got, []Message{m})
 }
 
 func TestBoltExpiredDeletedFromFile(t *testing.T) {
@@ -161,4 +180,50 @@ func BenchmarkSaveRegistrationParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "saves/s")
+}
+
+// BenchmarkCallerHistory measures a screen pop's history lookup for a
+// caller with few records among many: the worst case, a full scan.
+func BenchmarkCallerHistory(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			s, err := Open(filepath.Join(b.TempDir(), "bench.db"), time.Second)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			err = s.db.Update(func(tx *bolt.Tx) error {
+				cb, mb := tx.Bucket([]byte(bucketCDRs)), tx.Bucket([]byte(bucketMessages))
+				for i := range n {
+					c := cdr(fmt.Sprintf("call-%06d", i), t0.Add(time.Duration(i)*time.Minute))
+					c.Caller = fmt.Sprintf("+39021%07d", i)
+					c.Steps = []CDRStep{{Action: "ring", Target: "100", Result: "no-answer"}, {Action: "operator", Result: "answered"}}
+					v, _ := json.Marshal(c)
+					if err := cb.Put(cdrKey(c), v); err != nil {
+						return err
+					}
+					if i%5 == 0 {
+						m := msg(NewID(c.Start, c.ID), "acme", c.Start)
+						m.CallerNumber = c.Caller
+						v, _ := json.Marshal(m)
+						if err := mb.Put([]byte(m.ID), v); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				cdrs, _, err := s.CallerHistory("acme", "+390210000005", 10)
+				if err != nil || len(cdrs) != 1 {
+					b.Fatalf("%d cdrs, %v", len(cdrs), err)
+				}
+			}
+		})
+	}
 }

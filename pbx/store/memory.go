@@ -17,6 +17,7 @@ type Memory struct {
 	cdrs   map[string]CDR          // by cdrKey; guarded by mu
 	status map[string]Status       // by statusKey; guarded by mu
 	vms    map[string]Voicemail    // by ID; guarded by mu
+	msgs   map[string]Message      // by ID; guarded by mu
 }
 
 var _ Store = (*Memory)(nil)
@@ -28,6 +29,7 @@ func NewMemory() *Memory {
 		cdrs:   make(map[string]CDR),
 		status: make(map[string]Status),
 		vms:    make(map[string]Voicemail),
+		msgs:   make(map[string]Message),
 	}
 }
 
@@ -207,4 +209,98 @@ func (m *Memory) Voicemail(id string) (Voicemail, error) {
 		return Voicemail{}, fmt.Errorf("voicemail %s: %w", id, ErrNotFound)
 	}
 	return v, nil
+}
+
+// SaveMessage upserts a message.
+func (m *Memory) SaveMessage(msg Message) error {
+	msg, err := normalizeMessage(msg)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.msgs[msg.ID] = msg
+	return nil
+}
+
+// Messages returns a tenant's messages ("" for all), newest (highest id) first.
+func (m *Memory) Messages(tenant string, limit int) ([]Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	ids := make([]string, 0, len(m.msgs))
+	for id, msg := range m.msgs {
+		if tenant == "" || msg.Tenant == tenant {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	slices.Reverse(ids)
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+	}
+	out := make([]Message, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, m.msgs[id])
+	}
+	return out, nil
+}
+
+// Message returns the message with id.
+func (m *Memory) Message(id string) (Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Message{}, ErrClosed
+	}
+	msg, ok := m.msgs[id]
+	if !ok {
+		return Message{}, fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	return msg, nil
+}
+
+// CallerHistory returns the caller's CDRs and messages with tenant, newest
+// first, ordered as Bolt orders them.
+func (m *Memory) CallerHistory(tenant, caller string, limit int) ([]CDR, []Message, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, nil, ErrClosed
+	}
+	if caller == "" {
+		return nil, nil, nil
+	}
+	var cdrKeys, msgIDs []string
+	for k, c := range m.cdrs {
+		if historyMatch(tenant, caller, c.Tenant, c.Caller) {
+			cdrKeys = append(cdrKeys, k)
+		}
+	}
+	for id, msg := range m.msgs {
+		if historyMatch(tenant, caller, msg.Tenant, msg.CallerNumber) {
+			msgIDs = append(msgIDs, id)
+		}
+	}
+	newestFirst := func(a, b string) int { return strings.Compare(b, a) }
+	slices.SortFunc(cdrKeys, newestFirst)
+	slices.SortFunc(msgIDs, newestFirst)
+	if limit > 0 {
+		cdrKeys = cdrKeys[:min(limit, len(cdrKeys))]
+		msgIDs = msgIDs[:min(limit, len(msgIDs))]
+	}
+	var cdrs []CDR
+	for _, k := range cdrKeys {
+		cdrs = append(cdrs, m.cdrs[k])
+	}
+	var msgs []Message
+	for _, id := range msgIDs {
+		msgs = append(msgs, m.msgs[id])
+	}
+	return cdrs, msgs, nil
 }

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,6 +252,10 @@ func TestCloseTwiceAndUseAfterClose(t *testing.T) {
 		}
 		_, checks["Registrations"] = s.Registrations(t0)
 		_, checks["CDRs"] = s.CDRs(0)
+		checks["SaveMessage"] = s.SaveMessage(msg("m1", "rossi", t0))
+		_, checks["Messages"] = s.Messages("", 0)
+		_, checks["Message"] = s.Message("m1")
+		_, _, checks["CallerHistory"] = s.CallerHistory("rossi", "+390212345678", 0)
 		for name, err := range checks {
 			if !errors.Is(err, ErrClosed) {
 				t.Errorf("%s after Close: %v, want ErrClosed", name, err)
@@ -360,4 +366,267 @@ func TestVoicemails(t *testing.T) {
 			t.Error("a voicemail without tenant and file was accepted")
 		}
 	})
+}
+
+func msg(id, tenant string, created time.Time) Message {
+	return Message{
+		ID:           id,
+		Tenant:       tenant,
+		For:          "rossi",
+		CallID:       "call-" + id,
+		CallerName:   "Mario Verdi",
+		CallerNumber: "+390212345678",
+		Reason:       "richiamare per la pratica Verdi",
+		Urgency:      UrgencyNormal,
+		Operator:     "anna",
+		Created:      created,
+		State:        MessageNew,
+	}
+}
+
+func TestMessages(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s Store) {
+		a := msg(NewID(t0, "a"), "rossi", t0)
+		b := msg(NewID(t0.Add(time.Minute), "b"), "medici", t0.Add(time.Minute))
+		b.For, b.Urgency = "", UrgencyUrgent
+		c := msg(NewID(t0.Add(2*time.Minute), "c"), "rossi", t0.Add(2*time.Minute))
+		for _, m := range []Message{c, a, b} {
+			if err := s.SaveMessage(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a.Reason = "richiamare entro le 18"
+		if err := s.SaveMessage(a); err != nil {
+			t.Fatal(err)
+		}
+		all, err := s.Messages("", 0)
+		if err != nil || !reflect.DeepEqual(all, []Message{c, b, a}) {
+			t.Errorf("Messages(all) = %+v, %v", all, err)
+		}
+		tests := []struct {
+			tenant string
+			limit  int
+			want   []Message
+		}{
+			{"", 2, []Message{c, b}},
+			{"", -1, []Message{c, b, a}},
+			{"rossi", 0, []Message{c, a}},
+			{"rossi", 1, []Message{c}},
+			{"medici", 5, []Message{b}},
+			{"nobody", 0, nil},
+		}
+		for _, tt := range tests {
+			got, err := s.Messages(tt.tenant, tt.limit)
+			if err != nil {
+				t.Fatalf("Messages(%q, %d): %v", tt.tenant, tt.limit, err)
+			}
+			if len(got) != 0 || len(tt.want) != 0 {
+				diff(t, fmt.Sprintf("Messages(%q, %d)", tt.tenant, tt.limit), got, tt.want)
+			}
+		}
+		got, err := s.Message(a.ID)
+		if err != nil || !reflect.DeepEqual(got, a) {
+			t.Errorf("Message(%s) = %+v, %v", a.ID, got, err)
+		}
+		if _, err := s.Message("nope"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("missing message: %v", err)
+		}
+	})
+}
+
+func TestMessageValidation(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(m *Message)
+		ok     bool
+		want   func(m *Message) // the stored record, from the one given
+	}{
+		{"complete", func(*Message) {}, true, nil},
+		{"no id", func(m *Message) { m.ID = "" }, false, nil},
+		{"no tenant", func(m *Message) { m.Tenant = "" }, false, nil},
+		{"neither reason nor caller number", func(m *Message) { m.Reason, m.CallerNumber = "", "" }, false, nil},
+		{"reason only", func(m *Message) { m.CallerNumber, m.CallerName = "", "" }, true, nil},
+		{"caller number only", func(m *Message) { m.Reason = "" }, true, nil},
+		{"urgent", func(m *Message) { m.Urgency = UrgencyUrgent }, true, nil},
+		{"unknown urgency", func(m *Message) { m.Urgency = "URGENT" }, false, nil},
+		{"empty urgency is normal", func(m *Message) { m.Urgency = "" }, true, func(m *Message) { m.Urgency = UrgencyNormal }},
+		{"empty state is new", func(m *Message) { m.State = "" }, true, func(m *Message) { m.State = MessageNew }},
+		{"zero created time", func(m *Message) { m.Created = time.Time{} }, true, nil},
+	}
+	forEachBackend(t, func(t *testing.T, s Store) {
+		for i, tt := range tests {
+			in := msg(fmt.Sprintf("m%02d", i), "rossi", t0)
+			tt.change(&in)
+			err := s.SaveMessage(in)
+			if (err == nil) != tt.ok {
+				t.Errorf("%s: SaveMessage error %v, want ok=%v", tt.name, err, tt.ok)
+				continue
+			}
+			if !tt.ok {
+				if in.ID != "" {
+					if _, err := s.Message(in.ID); !errors.Is(err, ErrNotFound) {
+						t.Errorf("%s: the rejected message was stored (%v)", tt.name, err)
+					}
+				}
+				continue
+			}
+			want := in
+			if tt.want != nil {
+				tt.want(&want)
+			}
+			got, err := s.Message(in.ID)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: stored %+v, %v; want %+v", tt.name, got, err, want)
+			}
+		}
+		if got, _ := s.Messages("", 0); len(got) != 7 {
+			t.Errorf("%d messages stored, want 7", len(got))
+		}
+	})
+}
+
+func TestCallerHistory(t *testing.T) {
+	const mario, luigi = "+390212345678", "+390298765432"
+	call := func(id, tenant, caller string, start time.Time) CDR {
+		c := cdr(id, start)
+		c.Tenant, c.Caller = tenant, caller
+		return c
+	}
+	message := func(id, tenant, caller string, created time.Time) Message {
+		m := msg(NewID(created, id), tenant, created)
+		m.CallerNumber = caller
+		return m
+	}
+	cdrs := []CDR{
+		call("c1", "rossi", mario, t0),
+		call("c2", "rossi", luigi, t0.Add(time.Minute)),
+		call("c3", "medici", mario, t0.Add(2*time.Minute)),
+		call("c4", "rossi", mario, t0.Add(3*time.Minute)),
+		call("c5", "rossi", mario+"9", t0.Add(4*time.Minute)), // longer number: no match
+		call("c6", "rossi", "", t0.Add(5*time.Minute)),        // anonymous
+		call("c7", "rossi", mario, t0.Add(6*time.Minute)),
+	}
+	msgs := []Message{
+		message("m1", "rossi", mario, t0.Add(30*time.Second)),
+		message("m2", "medici", mario, t0.Add(90*time.Second)),
+		message("m3", "rossi", luigi, t0.Add(150*time.Second)),
+		message("m4", "rossi", mario, t0.Add(210*time.Second)),
+		message("m5", "rossi", "", t0.Add(270*time.Second)),
+	}
+	msgs[4].CallerNumber, msgs[4].Reason = "", "chiamata anonima"
+	tests := []struct {
+		tenant, caller string
+		limit          int
+		cdrs           []string
+		msgs           []string
+	}{
+		{"rossi", mario, 0, []string{"c7", "c4", "c1"}, []string{"m4", "m1"}},
+		{"rossi", mario, 2, []string{"c7", "c4"}, []string{"m4", "m1"}},
+		{"rossi", mario, 1, []string{"c7"}, []string{"m4"}},
+		{"medici", mario, 0, []string{"c3"}, []string{"m2"}},
+		{"", mario, 0, []string{"c7", "c4", "c3", "c1"}, []string{"m4", "m2", "m1"}},
+		{"rossi", luigi, 10, []string{"c2"}, []string{"m3"}},
+		{"rossi", "+39021234567", 0, nil, nil}, // a prefix is not a match
+		{"rossi", "", 0, nil, nil},             // no history for anonymous callers
+		{"nobody", mario, 0, nil, nil},
+	}
+	forEachBackend(t, func(t *testing.T, s Store) {
+		for _, c := range cdrs {
+			if err := s.AddCDR(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, m := range msgs {
+			if err := s.SaveMessage(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tt := range tests {
+			gotC, gotM, err := s.CallerHistory(tt.tenant, tt.caller, tt.limit)
+			if err != nil {
+				t.Fatalf("CallerHistory(%q, %q, %d): %v", tt.tenant, tt.caller, tt.limit, err)
+			}
+			var cids, mids []string
+			for _, c := range gotC {
+				cids = append(cids, c.ID)
+			}
+			for _, m := range gotM {
+				mids = append(mids, strings.SplitN(m.ID, "-", 2)[1])
+			}
+			what := fmt.Sprintf("CallerHistory(%q, %q, %d)", tt.tenant, tt.caller, tt.limit)
+			diff(t, what+" cdrs", cids, tt.cdrs)
+			diff(t, what+" messages", mids, tt.msgs)
+		}
+		// Whole records come back.
+		gotC, gotM, _ := s.CallerHistory("medici", mario, 0)
+		diff(t, "medici cdrs", gotC, []CDR{cdrs[2]})
+		diff(t, "medici messages", gotM, []Message{msgs[1]})
+	})
+}
+
+func TestCallerHistoryEscapedNumbers(t *testing.T) {
+	// Numbers are what the caller sent: the match must hold for any text.
+	forEachBackend(t, func(t *testing.T, s Store) {
+		for i, caller := range []string{`"quoted" <sip:x@y>`, `back\slash`, "àè & ü", "anonymous"} {
+			c := cdr(fmt.Sprintf("c%d", i), t0.Add(time.Duration(i)*time.Minute))
+			c.Caller = caller
+			m := msg(NewID(t0.Add(time.Duration(i)*time.Minute), "x"), "acme", t0)
+			m.CallerNumber = caller
+			if err := s.AddCDR(c); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SaveMessage(m); err != nil {
+				t.Fatal(err)
+			}
+			gotC, gotM, err := s.CallerHistory("acme", caller, 0)
+			if err != nil || len(gotC) != 1 || gotC[0].ID != c.ID || len(gotM) != 1 || gotM[0].ID != m.ID {
+				t.Errorf("CallerHistory(%q) = %v, %v, %v", caller, gotC, gotM, err)
+			}
+		}
+	})
+}
+
+func TestNewID(t *testing.T) {
+	if got, want := NewID(time.Date(2026, 11, 27, 10, 4, 5, 6_789_000, time.FixedZone("CET", 3600)), "abc"), "20261127T090405.006-abc"; got != want {
+		t.Errorf("NewID = %q, want %q", got, want)
+	}
+	a, b := NewID(t0, ""), NewID(t0, "")
+	if a == b || !strings.HasPrefix(a, "20250314T093000.000-") || len(a) != len("20250314T093000.000-")+16 {
+		t.Errorf("NewID with random suffixes: %q, %q", a, b)
+	}
+	// Ids sort by time, whatever the zone and suffix.
+	times := []time.Time{t0, t0.Add(time.Millisecond), t0.Add(999 * time.Millisecond), t0.Add(time.Second), t0.Add(10 * time.Hour).In(time.FixedZone("x", -11*3600))}
+	for i := 1; i < len(times); i++ {
+		if prev, cur := NewID(times[i-1], "zzzz"), NewID(times[i], "0000"); prev >= cur {
+			t.Errorf("NewID(%s) = %q does not sort before NewID(%s) = %q", times[i-1], prev, times[i], cur)
+		}
+	}
+}
+
+func TestCDROperatorFieldsRoundTrip(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, s Store) {
+		c := cdr("console", t0)
+		c.Operator, c.QueueWait, c.TalkSeconds, c.TransferTo, c.MessageID = "anna", 12.5, 93.25, "rossi", NewID(t0, "m")
+		plain := cdr("plain", t0.Add(time.Second))
+		for _, r := range []CDR{c, plain} {
+			if err := s.AddCDR(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.CDRs(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff(t, "CDRs", got, []CDR{plain, c})
+	})
+	// The new fields stay out of the JSON of calls the console did not see.
+	b, err := json.Marshal(cdr("plain", t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"operator", "queue_wait", "talk_seconds", "transfer_to", "message_id"} {
+		if strings.Contains(string(b), `"`+f+`"`) {
+			t.Errorf("empty %s is in the JSON: %s", f, b)
+		}
+	}
 }

@@ -54,7 +54,7 @@ func lastCDR(t *testing.T, p *pbx, want int) cdr {
 }
 
 func callData(extra map[string]any) map[string]any {
-	d := map[string]any{"Formats": "8 0 101", "From": "0612345678", "PauseMs": 3000, "WaitBye": false, "Headers": []string(nil)}
+	d := map[string]any{"Formats": "8 0 101", "From": "0612345678", "PauseMs": 3000, "WaitBye": false, "Headers": []string(nil), "RTPPort": 0}
 	for k, v := range extra {
 		d[k] = v
 	}

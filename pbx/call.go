@@ -491,7 +491,7 @@ func (c *call) finish(disp string, code int) {
 		ID: c.id, Start: c.started, Answer: c.answered, End: s.now(), Direction: c.rt.direction,
 		Caller: c.rt.caller, Called: c.rt.called, AnsweredBy: c.answeredBy,
 		Disposition: disp, Code: code, HangupBy: c.hangupBy, Reason: c.reason,
-		Steps: c.steps,
+		Steps:    c.steps,
 		Operator: c.operator, QueueWait: c.queueWait.Seconds(), TransferTo: c.transferTo, MessageID: c.messageID,
 	}
 	if talk := c.talk; talk > 0 || !c.talkStart.IsZero() {

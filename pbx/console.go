@@ -167,8 +167,7 @@ func (s *Server) consoleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(wsReadLimit)
 	cc := &consoleConn{ws: ws, session: sess.ID, out: make(chan []byte, wsSendQueue), done: make(chan struct{})}
-	hello, ok := s.desk.connect(sess.Username, cc)
-	if !ok {
+	if !s.desk.connect(sess.Username, cc) {
 		ws.Close(websocket.StatusPolicyViolation, "not an operator")
 		return
 	}
@@ -181,9 +180,6 @@ func (s *Server) consoleWS(w http.ResponseWriter, r *http.Request) {
 		defer wg.Done()
 		s.consoleWriter(ctx, cc)
 	}()
-	if b, err := json.Marshal(hello); err == nil {
-		cc.send(b)
-	}
 	s.consoleReader(ctx, cc, sess.Username, log)
 	cc.close("closed")
 	cancel()

@@ -334,18 +334,21 @@ func (d *desk) dispatch() {
 		for _, op := range free {
 			op.offer, op.offerEnd = q, now.Add(qc.OfferTimeout)
 			op.send(msgOffer{Type: "offer", Call: q.c.id, Pop: q.pop, Expires: op.offerEnd})
+			q.c.log.Debug("call offered", "operator", op.username)
 		}
 	}
 }
 
-// connect registers a console connection and returns the hello message.
-func (d *desk) connect(username string, cc *consoleConn) (msgHello, bool) {
+// connect registers a console connection and queues its hello message,
+// under the desk's lock, so that every later event reaches the page after
+// the hello it rebuilds itself from.
+func (d *desk) connect(username string, cc *consoleConn) bool {
 	d.mu.Lock()
 	defer d.poke()
 	defer d.mu.Unlock()
 	cfgOp, op := d.operator(username)
 	if op == nil {
-		return msgHello{}, false
+		return false
 	}
 	op.conns[cc] = struct{}{}
 	d.srv.metrics.consoleConns.Inc()
@@ -365,7 +368,8 @@ func (d *desk) connect(username string, cc *consoleConn) (msgHello, bool) {
 	if op.call != nil {
 		h.Call = &msgCall{Type: "call", Call: op.call.c.id, State: "held", Pop: &op.call.pop}
 	}
-	return h, true
+	cc.sendJSON(h)
+	return true
 }
 
 // disconnect forgets a console connection. The operator keeps their

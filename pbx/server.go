@@ -26,9 +26,9 @@ import (
 
 	"github.com/centralino/centralino/config"
 	"github.com/centralino/centralino/media"
-	"github.com/centralino/centralino/pbx/webauth"
 	"github.com/centralino/centralino/pbx/sipauth"
 	"github.com/centralino/centralino/pbx/store"
+	"github.com/centralino/centralino/pbx/webauth"
 )
 
 // udpReadBuffer is the SIP UDP socket's receive buffer: about a second of

@@ -39,7 +39,11 @@ const CookieName = "centralino_session"
 const (
 	DefaultTTL         = 8 * time.Hour
 	DefaultMaxFailures = 5
-	DefaultLockFor     = 15 * time.Minute
+	// IPFailuresFactor: a whole office behind one NAT address logs in from
+	// it, so one person's typos must not lock their colleagues out; an
+	// address still gets far fewer guesses than it would need.
+	IPFailuresFactor = 4
+	DefaultLockFor   = 15 * time.Minute
 	// minMaxAge is the least absolute lifetime: one long working day.
 	minMaxAge = 24 * time.Hour
 )
@@ -79,11 +83,13 @@ type Options struct {
 	// so a working day never ends in the middle but a stolen cookie cannot
 	// be kept alive forever.
 	MaxAge time.Duration
-	// MaxFailures failed logins within LockFor, for one username or from
-	// one client address, lock further attempts (even right ones) out for
-	// LockFor. Defaults DefaultMaxFailures (5) and DefaultLockFor (15m).
-	MaxFailures int
-	LockFor     time.Duration
+	// MaxFailures failed logins within LockFor for one username, or
+	// IPMaxFailures from one client address, lock further attempts (even
+	// right ones) out for LockFor. Defaults DefaultMaxFailures (5),
+	// IPFailuresFactor times MaxFailures, and DefaultLockFor (15m).
+	MaxFailures   int
+	IPMaxFailures int
+	LockFor       time.Duration
 	// TrustedProxy tells whether X-Forwarded-For and X-Forwarded-Proto
 	// from this peer are believed. nil trusts no one.
 	TrustedProxy func(remote netip.Addr) bool
@@ -187,7 +193,11 @@ func New(o Options) *Manager {
 		m.log = slog.New(slog.DiscardHandler)
 	}
 	m.users = newTracker(maxTracked, m.maxFailures, m.lockFor)
-	m.ips = newTracker(maxTracked, m.maxFailures, m.lockFor)
+	ipMax := o.IPMaxFailures
+	if ipMax <= 0 {
+		ipMax = m.maxFailures * IPFailuresFactor
+	}
+	m.ips = newTracker(maxTracked, ipMax, m.lockFor)
 	m.decoyCost.Store(int32(bcrypt.DefaultCost))
 	return m
 }

@@ -108,13 +108,16 @@ func newEnv(t *testing.T, tweak func(*Options)) *env {
 	e.accts.set(Account{Username: "anna", Name: "Anna Bianchi", Tenants: []string{"rossi", "medici"}, PasswordHash: hash(t, annaPW), Language: "it"})
 	e.accts.set(Account{Username: "marco", Name: "Marco Neri", Tenants: []string{"rossi"}, PasswordHash: hash(t, marcoPW)})
 	o := Options{
-		Lookup:       e.accts.lookup,
-		TTL:          time.Hour,
-		MaxFailures:  3,
-		LockFor:      10 * time.Minute,
-		TrustedProxy: trusted10,
-		Now:          e.clk.Now,
-		Log:          slog.New(slog.NewTextHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Lookup:      e.accts.lookup,
+		TTL:         time.Hour,
+		MaxFailures: 3,
+		// The address limit equals the username's in these tests, so that
+		// each case stays short; TestIPLimitDefault checks the default.
+		IPMaxFailures: 3,
+		LockFor:       10 * time.Minute,
+		TrustedProxy:  trusted10,
+		Now:           e.clk.Now,
+		Log:           slog.New(slog.NewTextHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if tweak != nil {
 		tweak(&o)
@@ -1065,5 +1068,23 @@ func TestAccountWithoutHash(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), "no valid bcrypt password hash") {
 		t.Errorf("the log does not say why:\n%s", e.logs)
+	}
+}
+
+// An office behind one NAT address shares it: by default the address may
+// fail four times as often as one username before it is locked.
+func TestIPLimitDefault(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.IPMaxFailures = 0 })
+	for i := range 3*IPFailuresFactor - 1 {
+		if c := e.loginFrom("192.0.2.1:1000", fmt.Sprintf("user%d", i), "x").Code; c != 401 {
+			t.Fatalf("failure %d: %d, want 401", i, c)
+		}
+	}
+	if c := e.loginFrom("192.0.2.1:1000", "anna", annaPW).Code; c != 200 {
+		t.Errorf("a colleague after %d failures from the address: %d, want 200", 3*IPFailuresFactor-1, c)
+	}
+	e.loginFrom("192.0.2.1:1000", "userX", "x")
+	if c := e.loginFrom("192.0.2.1:1000", "marco", marcoPW).Code; c != 429 {
+		t.Errorf("after %d failures from the address: %d, want 429", 3*IPFailuresFactor, c)
 	}
 }

@@ -172,6 +172,7 @@ function onHello(m) {
 }
 
 function onOffer(m) {
+  if (isLive(state.call) && state.call.call === m.call) return; // already ours
   const isNew = !state.offers.has(m.call);
   state.offers.set(m.call, m);
   if (isNew) {
@@ -207,6 +208,7 @@ async function onAnswered(m) {
 
 function onServerError(m) {
   toast(m.error || t('error.generic', { error: m.ref || '?' }), 'error');
+  if (m.ref === 'answer' && m.call) state.offers.delete(m.call); // the server withdrew it; a new `offer` may follow
   if (state.answering && (m.call === state.answering || (!m.call && m.ref === 'answer'))) abortAnswer();
 }
 

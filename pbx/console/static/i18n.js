@@ -63,6 +63,7 @@ const dict = {
     'pop.tenant': 'Studio',
     'pop.phrase': 'Rispondi con',
     'pop.caller': 'Chiamante',
+    'pop.note': 'Nota',
     'pop.called': 'Numero chiamato',
     'pop.waiting': 'In attesa da',
     'pop.instructions': 'Istruzioni',
@@ -224,6 +225,7 @@ const dict = {
     'pop.tenant': 'Client',
     'pop.phrase': 'Answer with',
     'pop.caller': 'Caller',
+    'pop.note': 'Note',
     'pop.called': 'Dialled number',
     'pop.waiting': 'Waiting for',
     'pop.instructions': 'Instructions',
@@ -330,6 +332,7 @@ const dict = {
 export const languages = Object.keys(dict);
 const STORAGE_KEY = 'centralino.lang';
 let current = 'it';
+let applied = false; // the static markup has not been translated yet
 const listeners = new Set();
 
 // normalize('en-GB') → 'en'; unknown languages → null.
@@ -355,8 +358,9 @@ export function setLang(lang, remember = false) {
   if (remember) {
     try { localStorage.setItem(STORAGE_KEY, l); } catch { /* storage disabled */ }
   }
-  if (l === current && document.documentElement.lang === l) return;
+  if (l === current && applied) return;
   current = l;
+  applied = true;
   document.documentElement.lang = l;
   applyI18n(document);
   document.title = t('app.title');

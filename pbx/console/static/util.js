@@ -47,20 +47,27 @@ export function duration(ms) {
   return hh > 0 ? `${hh}:${p2(mm)}:${p2(ss)}` : `${p2(mm)}:${p2(ss)}`;
 }
 
-export function elapsedSince(iso) {
+// parseTime: milliseconds, or NaN for missing values and Go's zero time (year 1).
+export function parseTime(iso) {
   const ms = Date.parse(iso);
+  return ms > 946684800000 ? ms : NaN; // after 2000-01-01
+}
+
+export function elapsedSince(iso) {
+  const ms = parseTime(iso);
   return Number.isNaN(ms) ? '' : duration(serverNow() - ms);
 }
 
 export function remainingUntil(iso) {
-  const ms = Date.parse(iso);
+  const ms = parseTime(iso);
   return Number.isNaN(ms) ? '' : duration(ms - serverNow());
 }
 
 // timeLabel: "14:32" today, "27/11 14:32" (or "11/27 …" in English) on other days.
 export function timeLabel(iso) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
+  const ms = parseTime(iso);
+  if (Number.isNaN(ms)) return '';
+  const d = new Date(ms);
   const locale = getLang() === 'it' ? 'it-IT' : 'en-GB';
   const time = d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
   const today = new Date();

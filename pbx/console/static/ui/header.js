@@ -1,6 +1,6 @@
 // Header bits: own status (switch + label with wrap-up countdown / pause reason) and the
 // WebSocket indicator.
-import { h, tr } from '../util.js';
+import { h, parseTime, tr } from '../util.js';
 import { t } from '../i18n.js';
 
 // renderStatus(st): st = {status, until, reason} as in the `status` message.
@@ -12,7 +12,7 @@ export function renderStatus(st) {
   document.getElementById('status-paused').setAttribute('aria-pressed', String(status === 'paused'));
 
   const parts = [];
-  if (status === 'wrap-up' && st.until) {
+  if (status === 'wrap-up' && !Number.isNaN(parseTime(st.until))) {
     // The ticker keeps the countdown in the span up to date.
     parts.push(t('status.wrap-up'), ' · ', h('span', { dataset: { until: st.until } }, ''));
   } else {

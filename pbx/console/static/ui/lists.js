@@ -1,5 +1,6 @@
 // The side lists: queues (waiting callers per tenant) and the operator's recent calls.
-import { h, formatNumber, timeLabel, tr } from '../util.js';
+import { h, formatNumber, timeLabel } from '../util.js';
+import { dispositionText } from './pop.js';
 import { t } from '../i18n.js';
 
 const LONG_WAIT_MS = 60000; // waits past a minute are shown in red by the ticker
@@ -35,8 +36,7 @@ export function renderRecent(listEl, calls, tenantName) {
     return;
   }
   listEl.replaceChildren(...calls.map((c) => {
-    const meta = [timeLabel(c.start), tenantName(c.tenant), tr('disp', c.disposition)];
-    if (c.answered_by) meta.push(t('pop.by', { name: c.answered_by }));
+    const meta = [timeLabel(c.start), tenantName(c.tenant), dispositionText(c.disposition, c.answered_by)];
     if (c.message) meta.push(t('recent.message'));
     return h('li', { dataset: { call: c.id } },
       h('div', { class: 'who' }, c.caller_name || formatNumber(c.caller) || t('queues.anonymous'),

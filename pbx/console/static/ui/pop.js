@@ -1,6 +1,6 @@
 // The screen pop: what the operator needs to read before and during a call.
 // Used by the offer cards and by the call panel.
-import { h, formatNumber, timeLabel, tr } from '../util.js';
+import { h, formatNumber, parseTime, timeLabel, tr } from '../util.js';
 import { t } from '../i18n.js';
 
 // personName maps a person id of the pop to a display name.
@@ -27,10 +27,10 @@ export function renderPop(pop, { actions = null, showWaiting = false } = {}) {
   const number = callerNumber(p);
   const meta = [];
   if (p.called_display || p.called) {
-    meta.push(h('dt', null, t('pop.called')), h('dd', null, p.called_display || formatNumber(p.called)));
+    meta.push(h('div', null, h('dt', null, t('pop.called')), h('dd', null, p.called_display || formatNumber(p.called))));
   }
-  if (showWaiting && p.waiting_since) {
-    meta.push(h('dt', null, t('pop.waiting')), h('dd', { dataset: { since: p.waiting_since } }, ''));
+  if (showWaiting && !Number.isNaN(parseTime(p.waiting_since))) {
+    meta.push(h('div', null, h('dt', null, t('pop.waiting')), h('dd', { dataset: { since: p.waiting_since } }, '')));
   }
 
   return h('article', { class: 'pop' },
@@ -42,8 +42,9 @@ export function renderPop(pop, { actions = null, showWaiting = false } = {}) {
     h('div', { class: 'pop-caller', testid: 'pop-caller' },
       h('span', { class: 'sr-only' }, t('pop.caller') + ': '),
       number ? h('span', { class: 'number' }, number) : null,
-      p.caller_name ? h('span', { class: 'name' }, p.caller_name) : null,
+      p.caller_name && p.caller_name !== number ? h('span', { class: 'name' }, p.caller_name) : null,
       badges),
+    p.caller_note ? h('p', { class: 'pop-note' }, h('span', { class: 'muted' }, t('pop.note') + ': '), p.caller_note) : null,
     meta.length ? h('dl', { class: 'pop-meta' }, meta) : null,
     p.instructions ? h('section', { class: 'pop-instructions' },
       h('h3', null, t('pop.instructions')),
@@ -56,14 +57,22 @@ function renderPeople(p) {
   return h('section', { class: 'people' },
     h('h3', null, t('pop.staff')),
     people.length === 0 ? h('p', { class: 'muted' }, t('pop.noStaff')) : h('ul', null, people.map((x) => {
-      const text = x.status_text || tr('person.status', x.status);
+      // A short pill for the status; the server's longer text ("in riunione fino alle 15:00") below.
+      const short = x.reachable === false ? t('pop.unreachable') : tr('person.status', x.status);
       const ok = x.reachable !== false && (x.status === 'available' || !x.status);
+      const detail = x.status_text && x.status_text !== short ? x.status_text : '';
       return h('li', { class: x.reachable === false ? 'unreachable' : '' },
         h('div', { class: 'person' },
           h('span', null, x.name || x.id, x.role ? h('span', { class: 'role' }, ' · ', x.role) : null),
-          text ? h('span', { class: `pill ${ok ? 'pill-ok' : 'pill-warn'}` }, text) : null),
-        x.reachable === false ? h('div', { class: 'role' }, t('pop.unreachable')) : null);
+          short ? h('span', { class: `pill ${ok ? 'pill-ok' : 'pill-warn'}` }, short) : null),
+        detail ? h('div', { class: 'role' }, detail) : null);
     })));
+}
+
+// dispositionText: "risposta da anna" rather than "risposta · risposta da anna".
+export function dispositionText(disposition, answeredBy) {
+  if (disposition === 'answered' && answeredBy) return t('pop.by', { name: answeredBy });
+  return [tr('disp', disposition), answeredBy ? t('pop.by', { name: answeredBy }) : ''].filter(Boolean).join(' · ');
 }
 
 function renderHistory(p) {
@@ -74,8 +83,7 @@ function renderHistory(p) {
     body.push(h('p', { class: 'sub muted small' }, t('pop.historyCalls')), h('ul', null, calls.map((c) =>
       h('li', null,
         h('span', { class: 'when' }, timeLabel(c.start)),
-        tr('disp', c.disposition),
-        c.answered_by ? ` · ${t('pop.by', { name: c.answered_by })}` : ''))));
+        dispositionText(c.disposition, c.answered_by)))));
   }
   if (msgs.length) {
     body.push(h('p', { class: 'sub muted small' }, t('pop.historyMessages')), h('ul', null, msgs.map((m) =>

@@ -190,6 +190,10 @@ func printDemoBanner(w io.Writer, cfg *config.Config) {
 		// a newcomer needs them to register a softphone.
 		fmt.Fprintf(&b, "  Phone    extension %s  password %s\n", e.Number, e.Password)
 	}
+	for _, o := range cfg.Operators {
+		// The demo operator's password is in the demo file's comment too.
+		fmt.Fprintf(&b, "  Console  http://%s/console/  operator %s  password demo\n", cfg.HTTP.Listen, o.Username)
+	}
 	fmt.Fprintf(&b, "\nRegister a softphone as 100 (user 100, password demo-100, server %s), then call it\n", cfg.SIP.Listen)
 	fmt.Fprintf(&b, "from the demo trunk: any SIP client on this machine calling sip:+390200000000@%s.\n", cfg.SIP.Listen)
 	fmt.Fprintf(&b, "Write your own centralino.yaml to leave the demo: 'centralino demo-config' prints a starting point.\n\n")

@@ -74,7 +74,13 @@ func apiTarget(cfgPath, server, token string) (string, string, error) {
 		switch {
 		case err == nil:
 			if server == "" {
-				server = "http://" + cfg.HTTP.Listen
+				// The certificate must name the address the CLI dials: give
+				// --server https://name:port when it names a host name.
+				scheme := "http://"
+				if cfg.HTTP.TLSCert != "" {
+					scheme = "https://"
+				}
+				server = scheme + cfg.HTTP.Listen
 			}
 			if token == "" {
 				token = cfg.HTTP.Token

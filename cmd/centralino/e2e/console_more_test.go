@@ -3,8 +3,20 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -439,4 +451,75 @@ func TestConsoleRejectsBadInput(t *testing.T) {
 	if code, _ := consolePost(t, p, "/console/api/messages", cookie, csrf, msg); code != 401 {
 		t.Errorf("after logout: %d, want 401", code)
 	}
+}
+
+// With a certificate the console is served over HTTPS only, and the login
+// cookie is marked Secure.
+func TestConsoleOverHTTPS(t *testing.T) {
+	e2e(t)
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSignedCert(t)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := bcrypt.GenerateFromPassword([]byte(consolePassword), bcrypt.MinCost)
+	cfg := strings.Replace(consoleConfig, `http: {listen: "{{.HTTP}}"}`,
+		`http: {listen: "{{.HTTP}}", token: t0k3n, tls_cert: "{{.Cert}}", tls_key: "{{.Key}}"}`, 1)
+	p := startPBX(t, pbxOptions{Config: cfg, Vars: map[string]any{"Hash": string(hash), "MaxWait": "30s", "Cert": certFile, "Key": keyFile}})
+
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	res, err := client.Get("https://" + p.HTTP + "/console/")
+	if err != nil {
+		t.Fatalf("GET https console: %v", err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(page), "<html") || res.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("console page over HTTPS: %d, CSP %q", res.StatusCode, res.Header.Get("Content-Security-Policy"))
+	}
+	body, _ := json.Marshal(map[string]string{"username": "anna", "password": consolePassword})
+	res, err = client.Post("https://"+p.HTTP+"/console/api/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cookie := res.Header.Get("Set-Cookie")
+	if res.StatusCode != 200 || !strings.Contains(cookie, "Secure") || !strings.Contains(cookie, "HttpOnly") || !strings.Contains(cookie, "SameSite=Strict") {
+		t.Errorf("login over HTTPS: %d, cookie %q", res.StatusCode, cookie)
+	}
+	if res, err := http.Get("http://" + p.HTTP + "/console/"); err == nil {
+		res.Body.Close()
+		if res.StatusCode != 400 {
+			t.Errorf("plain HTTP on the HTTPS listener: %d, want 400", res.StatusCode)
+		}
+	}
+}
+
+func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "centralino test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }

@@ -180,7 +180,8 @@ func (p *pbx) waitReady() {
 		if strings.Contains(p.stderr.String(), "centralino ready") {
 			if res, err := http.Get("http://" + p.HTTP + "/healthz"); err == nil {
 				res.Body.Close()
-				if res.StatusCode == 200 {
+				// 400: an HTTPS listener telling a plain request off.
+				if res.StatusCode == 200 || res.StatusCode == 400 {
 					return
 				}
 			}

@@ -262,6 +262,25 @@ func TestOperatorAnswersFromTheBrowser(t *testing.T) {
 	pg.Click(`[data-testid=keypad-5]`)
 	eventually(t, 5*time.Second, "the caller to receive the digit 5 as RFC 4733", func() bool { return strings.Contains(caller.digits(), "5") })
 
+	// Hold: the caller hears music, not the operator; then back.
+	pg.Click(`[data-testid=btn-hold]`)
+	callState(t, pg, "held", 5*time.Second)
+	held := time.Now()
+	time.Sleep(1500 * time.Millisecond)
+	if share, level, n := caller.toneSince(held.Add(500*time.Millisecond), 440); n < 30 || level < 100 || share > 0.2 {
+		t.Errorf("on hold the caller got %d packets, RMS %.0f, %.0f%% at 440 Hz; want music, not the operator", n, level, share*100)
+	}
+	pg.Click(`[data-testid=btn-hold]`)
+	callState(t, pg, "talking", 5*time.Second)
+	// Mute: the operator's microphone goes silent for the caller.
+	pg.Click(`[data-testid=btn-mute]`)
+	muted := time.Now()
+	time.Sleep(1500 * time.Millisecond)
+	if _, level, n := caller.toneSince(muted.Add(500*time.Millisecond), 440); n < 30 || level > 100 {
+		t.Errorf("muted: the caller got %d packets at RMS %.0f, want silence", n, level)
+	}
+	pg.Click(`[data-testid=btn-mute]`)
+
 	pg.Fill(`[data-testid=msg-name]`, "Mario Rossi")
 	pg.Fill(`[data-testid=msg-reason]`, "Richiamare per il preventivo")
 	pg.Select(`[data-testid=msg-urgency]`, "urgent")

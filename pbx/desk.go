@@ -270,9 +270,10 @@ func (d *desk) setStatus(username, status string) string {
 }
 
 // run is the dispatcher: it ends wrap-ups, expires offers and makes new
-// ones, on every change and at least every 200 ms.
+// ones, on every change (poke) and when the next of those deadlines comes;
+// an idle desk does not wake up at all.
 func (d *desk) run(done <-chan struct{}) {
-	t := time.NewTicker(200 * time.Millisecond)
+	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
 		select {
@@ -281,16 +282,37 @@ func (d *desk) run(done <-chan struct{}) {
 		case <-t.C:
 		case <-d.wake:
 		}
-		d.dispatch()
+		next := d.dispatch()
+		t.Stop()
+		if !next.IsZero() {
+			t.Reset(max(next.Sub(d.srv.now()), time.Millisecond))
+		}
 	}
 }
 
-func (d *desk) dispatch() {
+// dispatch brings the desk up to date and returns when it must run again
+// (zero: only on a change).
+func (d *desk) dispatch() (next time.Time) {
 	cfg := d.srv.config()
 	qc := cfg.Console.Queue
 	now := d.srv.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	soonest := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	defer func() {
+		for _, op := range d.ops {
+			if op.status == opWrapUp {
+				soonest(op.wrapEnd)
+			}
+			if op.offer != nil {
+				soonest(op.offerEnd)
+			}
+		}
+	}()
 	for _, op := range d.ops {
 		if op.status == opWrapUp && !now.Before(op.wrapEnd) {
 			op.status = opAvailable
@@ -337,6 +359,7 @@ func (d *desk) dispatch() {
 			q.c.log.Debug("call offered", "operator", op.username)
 		}
 	}
+	return next // completed by the deferred deadline scan
 }
 
 // connect registers a console connection and queues its hello message,

@@ -20,6 +20,7 @@ type callRegistry struct {
 	mu      sync.Mutex
 	calls   map[string]*call
 	dialogs map[string]dialogRef
+	started uint64 // calls ever added
 	wg      sync.WaitGroup
 }
 
@@ -35,6 +36,7 @@ func newCallRegistry() *callRegistry {
 func (r *callRegistry) add(c *call) {
 	r.mu.Lock()
 	r.calls[c.id] = c
+	r.started++
 	r.mu.Unlock()
 	r.wg.Add(1)
 }
@@ -50,6 +52,13 @@ func (r *callRegistry) bindDialog(id string, c *call, sd side) {
 	r.mu.Lock()
 	r.dialogs[id] = dialogRef{c, sd}
 	r.mu.Unlock()
+}
+
+// activity returns the calls in progress and the number ever started.
+func (r *callRegistry) activity() (active int, started uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls), r.started
 }
 
 // byID returns a call in progress, or nil.

@@ -72,7 +72,9 @@ func (c *call) stepOperator(op *config.OperatorAction) (disp string, code int, s
 		c.addStep(store.CDRStep{Action: "operator", Target: tr.op, Result: resAnswered})
 		disp, code, settled, requeue := c.operatorCall(q, rtc)
 		if requeue {
+			// The caller was being served: they get a full max_wait again.
 			c.log.Info("operator's browser went away; the caller waits again")
+			maxWait.Reset(op.MaxWait)
 			continue
 		}
 		return disp, code, settled

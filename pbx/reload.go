@@ -42,4 +42,6 @@ func (s *Server) applyReload(rep config.ReloadReport) {
 		default:
 		}
 	}
+	// Operators may serve other tenants now: offer the waiting calls again.
+	s.desk.poke()
 }

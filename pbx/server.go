@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -460,12 +461,20 @@ func (s *Server) HTTPAddr() string {
 func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
+	var freedAt uint64 // calls started when memory was last given back
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			s.registrar.sweep(s.now())
+			// Once a burst of calls is over, give its memory back to the
+			// system at once: Go would keep the freed pages for minutes,
+			// and an idle PBX should look idle.
+			if active, started := s.calls.activity(); active == 0 && started != freedAt {
+				freedAt = started
+				debug.FreeOSMemory()
+			}
 		}
 	}
 }

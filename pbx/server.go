@@ -461,23 +461,39 @@ func (s *Server) HTTPAddr() string {
 func (s *Server) housekeeping(ctx context.Context) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
-	var freedAt uint64 // calls started when memory was last given back
+	var (
+		freedAt uint64    // calls started when memory was last given back
+		again   time.Time // when to give back what the SIP timers still held
+	)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			s.registrar.sweep(s.now())
+			now := s.now()
+			s.registrar.sweep(now)
 			// Once a burst of calls is over, give its memory back to the
-			// system at once: Go would keep the freed pages for minutes,
-			// and an idle PBX should look idle.
-			if active, started := s.calls.activity(); active == 0 && started != freedAt {
-				freedAt = started
+			// system: Go would keep the freed pages for minutes, and an idle
+			// PBX should look idle. Once at once, and once more when the
+			// finished calls' SIP transactions have timed out (Timer J, 32 s).
+			active, started := s.calls.activity()
+			switch {
+			case active > 0:
+				again = time.Time{}
+			case started != freedAt:
+				freedAt, again = started, now.Add(sipTransactionLinger)
+				debug.FreeOSMemory()
+			case !again.IsZero() && !now.Before(again):
+				again = time.Time{}
 				debug.FreeOSMemory()
 			}
 		}
 	}
 }
+
+// sipTransactionLinger is how long a finished call's SIP transactions stay
+// in memory (RFC 3261 Timer J, 64*T1, plus a little).
+const sipTransactionLinger = 35 * time.Second
 
 // credentials returns the digest secrets of an extension.
 func (s *Server) credentials(cfg *config.Config, user string) (sipauth.Credentials, bool) {

@@ -75,6 +75,9 @@ heap_mb() {
 # cpu_ticks: user+system clock ticks the server has used so far.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 rss_mb() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }
+# rss_parts: anonymous memory (the process's own) and file-backed pages
+# (the binary's code as it gets used, the mapped database), in MB.
+rss_parts() { awk '/RssAnon/ { a = $2 } /RssFile/ { f = $2 } END { printf "anon %.1f + file %.1f", a / 1024, f / 1024 }' "/proc/$server_pid/status"; }
 hwm_mb() { awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }
 
 # sipp_stat FILE LABEL: a cumulative counter from sipp's final statistics screen.

@@ -65,8 +65,20 @@ tcpdump_pid=$!
 trap 'kill $tcpdump_pid $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
 sleep 1
 
-base_g=$(metric go_goroutines); base_rss=$(rss_mb); base_heap=$(heap_mb)
+base_g=$(metric go_goroutines); base_rss=$(rss_mb); base_parts=$(rss_parts); base_heap=$(heap_mb)
 hz=$(getconf CLK_TCK)
+# sample: one line a second (time, server CPU ticks, active calls,
+# goroutines, RSS), with one /metrics request, as cheap as it gets.
+sample() {
+  curl -s "http://127.0.0.1:$http_port/metrics" | awk -v t="$(date +%s.%N)" -v c="$(cpu_ticks)" -v r="$(rss_mb)" '
+    $1 == "centralino_active_calls" { a = $2 } $1 == "go_goroutines" { g = $2 }
+    END { print t, c, a, g, r }'
+}
+# The idle server's CPU under the same sampling, for 10 s: what the calls
+# cost is what comes on top of it.
+i0=$(cpu_ticks); istart=$(date +%s.%N)
+for _ in $(seq 10); do sample > /dev/null; sleep 1; done
+i1=$(cpu_ticks); iend=$(date +%s.%N)
 t0=$(cpu_ticks); start=$(date +%s.%N)
 nice -n "$load_nice" sipp -sf "$scenario" -s +390299000000 -i 127.0.0.2 -p "$sipp_port" -mi 127.0.0.2 -mp "$media_port" -cp 40991 \
   -r "$rate" -m "$n" -l "$n" -d "$((hold * 1000))" -buff_size 4194304 -timeout "$((n / rate + hold + 60))s" \
@@ -79,7 +91,7 @@ bound_pid=$!
 # One sample a second: time, server CPU ticks, active calls, goroutines.
 : > samples
 while kill -0 $caller_pid 2>/dev/null; do
-  echo "$(date +%s.%N) $(cpu_ticks) $(metric centralino_active_calls) $(metric go_goroutines) $(rss_mb)" >> samples
+  sample >> samples
   sleep 1
 done
 wait $caller_pid || true
@@ -92,7 +104,7 @@ sleep "$settle"
 # An idle Go program collects garbage only every two minutes: force one,
 # then give the runtime's scavenger a few seconds to return the freed pages.
 after_g=$(metric go_goroutines); after_heap=$(heap_mb); active=$(metric centralino_active_calls)
-sleep 10; after_rss=$(rss_mb)
+sleep 10; after_rss=$(rss_mb); after_parts=$(rss_parts)
 # The player's own view of its timing: how late it woke up for each slot.
 curl -s "http://127.0.0.1:$http_port/metrics" | awk '
   /^centralino_playback_wakeup_lateness_seconds_bucket/ { match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); b[le] = $2 }
@@ -113,8 +125,9 @@ if [ "$mode" = voicemail ]; then
 fi
 echo "Media load: $mode, $n calls of $hold s at $rate calls/s"
 awk -v hz="$hz" -v n="$n" -v hold="$hold" -v cpu=$((t1 - t0)) -v start="$start" -v end="$end" \
+    -v idle=$((i1 - i0)) -v istart="$istart" -v iend="$iend" \
     -v ok="$ok" -v failed="$failed" -v stored="$stored" -v active="$active" -v settle="$settle" \
-    -v bg="$base_g" -v ag="$after_g" -v bh="$base_heap" -v ah="$after_heap" -v brss="$base_rss" -v arss="$after_rss" -v peak="$peak_rss" '
+    -v bparts="$base_parts" -v aparts="$after_parts" -v bg="$base_g" -v ag="$after_g" -v bh="$base_heap" -v ah="$after_heap" -v brss="$base_rss" -v arss="$after_rss" -v peak="$peak_rss" '
 { t[NR] = $1; tick[NR] = $2; act[NR] = $3 + 0; gor[NR] = $4 + 0; rss[NR] = $5
   if (act[NR] > maxact) { maxact = act[NR]; peakg = gor[NR] }
   if (act[NR] >= n) { if (!first) first = NR; last = NR } }
@@ -124,12 +137,15 @@ END {
   if (first && last > first) {
     d = t[last] - t[first]; c = (tick[last] - tick[first]) / hz
     printf "  CPU, all %d up   %.2f s over %.1f s = %.1f%% of one core, %.4f%% per concurrent call\n", n, c, d, 100 * c / d, 100 * c / d / n
+    ic = 100 * idle / hz / (iend - istart)
+    printf "  CPU, idle server %.2f%% of one core (with this sampling); the calls on top of it: %.4f%% per concurrent call\n", ic, (100 * c / d - ic) / n
   } else {
     printf "  CPU, all %d up   (never %d up together for two samples: raise RATE or HOLD)\n", n, n
   }
   c = cpu / hz
   printf "  CPU, whole run  %.2f s for %d call-seconds = %.4f%% of one core per call (set-up and tear-down included)\n", c, n * hold, 100 * c / (n * hold)
   printf "  server RSS      %.1f MB before, %.1f MB peak, %.1f MB %d s after (and a GC)\n", brss, peak, arss, settle + 10
+  printf "                  before %s MB, after %s MB\n", bparts, aparts
   printf "  Go heap in use  %.1f MB before, %.1f MB %d s after\n", bh, ah, settle
   printf "  goroutines      %d before, %d with %d calls up (%.2f per call), %d %d s after\n", bg, peakg, maxact, maxact ? (peakg - bg) / maxact : 0, ag, settle
 }' samples

@@ -88,7 +88,8 @@ func callState(t *testing.T, pg *page, state string, d time.Duration) {
 }
 
 // Two operators on ring-all: the call is offered to both, the first to
-// answer takes it and the other's card goes away.
+// answer takes it and the other's card goes away. When that operator logs
+// out mid-call, the caller goes back to the queue and the other takes it.
 func TestRingAllFirstOperatorWins(t *testing.T) {
 	e2e(t)
 	p := startConsolePBX(t, "30s")
@@ -111,13 +112,26 @@ func TestRingAllFirstOperatorWins(t *testing.T) {
 	callState(t, bruno, "talking", 10*time.Second)
 	anna.WaitForState(`[data-testid=offer-card]`, "detached", 5*time.Second)
 
-	bruno.Click(`[data-testid=btn-hangup]`)
+	eventually(t, 5*time.Second, "bruno's peer connection", func() bool { return p.metric("centralino_webrtc_peer_connections") == 1 })
+
+	// Bruno logs out mid-call: his audio closes and the caller goes back
+	// to the queue, where anna gets the call.
+	bruno.Click(`[data-testid=logout]`)
+	bruno.WaitFor(`[data-testid=login-username]`, 10*time.Second)
+	anna.WaitFor(`[data-testid=offer-card]`, 15*time.Second)
+	if got := p.metric("centralino_webrtc_peer_connections"); got != 0 {
+		t.Errorf("%v peer connections after bruno logged out", got)
+	}
+	anna.Click(`[data-testid=offer-answer]`)
+	callState(t, anna, "talking", 10*time.Second)
+	anna.Click(`[data-testid=btn-hangup]`)
 	if code := uac.wait(15 * time.Second); code != 0 {
 		t.Fatalf("caller exited %d", code)
 	}
-	if c := lastCDR(t, p, 1); c.AnsweredBy != "bruno" {
-		t.Errorf("CDR answered by %q, want bruno", c.AnsweredBy)
+	if c := lastCDR(t, p, 1); c.AnsweredBy != "anna" {
+		t.Errorf("CDR answered by %q, want anna (bruno logged out)", c.AnsweredBy)
 	}
+	eventually(t, 5*time.Second, "no peer connection", func() bool { return p.metric("centralino_webrtc_peer_connections") == 0 })
 }
 
 // An operator is logged in but paused: the caller waits max_wait with

@@ -26,11 +26,12 @@ func listCommand(what string) func(args []string, stdout, stderr io.Writer) erro
 		asJSON := fs.Bool("json", false, "print a JSON array of objects with stable field names")
 		limit := 0
 		tenant := ""
-		if what == "cdrs" || what == "voicemails" {
+		paged := what == "cdrs" || what == "voicemails" || what == "messages"
+		if paged {
 			fs.IntVar(&limit, "limit", 20, "how many records, newest first")
 		}
-		if what == "voicemails" {
-			fs.StringVar(&tenant, "tenant", "", "only this tenant's voicemails")
+		if what == "voicemails" || what == "messages" {
+			fs.StringVar(&tenant, "tenant", "", "only this tenant's "+what)
 		}
 		if err := parseFlags(fs, args); err != nil {
 			return err
@@ -40,7 +41,7 @@ func listCommand(what string) func(args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		path := "/api/" + what
-		if what == "cdrs" || what == "voicemails" {
+		if paged {
 			path += "?limit=" + strconv.Itoa(limit) + "&tenant=" + url.QueryEscape(tenant)
 		}
 		body, err := apiGet(base+path, tok)
@@ -151,6 +152,7 @@ var columns = map[string][]string{
 	"cdrs":          {"start", "direction", "caller", "called", "tenant", "trunk", "rule", "disposition", "code", "answered_by", "hangup_by"},
 	"statuses":      {"tenant", "person", "name", "state", "until", "note", "effective", "effective_why"},
 	"voicemails":    {"id", "tenant", "person", "caller", "start", "seconds", "state"},
+	"messages":      {"id", "tenant", "for", "created", "caller_number", "caller_name", "urgency", "operator", "state", "reason"},
 }
 
 func printTable(w io.Writer, what string, rows []map[string]any) {
@@ -179,6 +181,8 @@ func cell(v any) string {
 		if x == "" {
 			return "-"
 		}
+		// Text typed on several lines (a message's reason) stays on its row.
+		x = strings.Join(strings.Fields(x), " ")
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
 			if t.IsZero() || t.Year() < 2000 {
 				return "-"

@@ -3,20 +3,12 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,6 +73,22 @@ func available(t *testing.T, pg *page, p *pbx, user string) {
 	})
 }
 
+// answerOffer answers the offered call and waits until the operator talks.
+func answerOffer(t *testing.T, pg *page) {
+	t.Helper()
+	pg.Click(`[data-testid=offer-answer]`)
+	callState(t, pg, "talking", 10*time.Second)
+}
+
+// hangUp has the operator hang up and waits for the caller's sipp to end.
+func hangUp(t *testing.T, pg *page, uac *sipp) {
+	t.Helper()
+	pg.Click(`[data-testid=btn-hangup]`)
+	if code := uac.wait(15 * time.Second); code != 0 {
+		t.Fatalf("caller exited %d", code)
+	}
+}
+
 // callState waits for the call panel to show state.
 func callState(t *testing.T, pg *page, state string, d time.Duration) {
 	t.Helper()
@@ -101,15 +109,10 @@ func TestRingAllFirstOperatorWins(t *testing.T) {
 		return p.metric(`centralino_operators{status="available"}`) == 2
 	})
 
-	caller := newCallerMedia(t)
-	uac := startSipp(t, sippOpts{
-		Scenario: "uac_call.xml", Data: callData(map[string]any{"RTPPort": caller.port(), "WaitBye": true}),
-		Target: p.SIP, Service: demoNumber, Timeout: 60 * time.Second,
-	})
+	_, uac := callDemo(t, p, map[string]any{"WaitBye": true}, 60*time.Second)
 	anna.WaitFor(`[data-testid=offer-card]`, 15*time.Second)
 	bruno.WaitFor(`[data-testid=offer-card]`, 15*time.Second)
-	bruno.Click(`[data-testid=offer-answer]`)
-	callState(t, bruno, "talking", 10*time.Second)
+	answerOffer(t, bruno)
 	anna.WaitForState(`[data-testid=offer-card]`, "detached", 5*time.Second)
 
 	eventually(t, 5*time.Second, "bruno's peer connection", func() bool { return p.metric("centralino_webrtc_peer_connections") == 1 })
@@ -122,12 +125,8 @@ func TestRingAllFirstOperatorWins(t *testing.T) {
 	if got := p.metric("centralino_webrtc_peer_connections"); got != 0 {
 		t.Errorf("%v peer connections after bruno logged out", got)
 	}
-	anna.Click(`[data-testid=offer-answer]`)
-	callState(t, anna, "talking", 10*time.Second)
-	anna.Click(`[data-testid=btn-hangup]`)
-	if code := uac.wait(15 * time.Second); code != 0 {
-		t.Fatalf("caller exited %d", code)
-	}
+	answerOffer(t, anna)
+	hangUp(t, anna, uac)
 	if c := lastCDR(t, p, 1); c.AnsweredBy != "anna" {
 		t.Errorf("CDR answered by %q, want anna (bruno logged out)", c.AnsweredBy)
 	}
@@ -142,12 +141,10 @@ func TestMaxWaitGoesToVoicemail(t *testing.T) {
 	p := startConsolePBX(t, "3s")
 
 	// Nobody has the console open: straight to voicemail.
-	start := time.Now()
-	caller := newCallerMedia(t)
-	mustSipp(t, sippOpts{
-		Scenario: "uac_call.xml", Data: callData(map[string]any{"RTPPort": caller.port(), "PauseMs": 5000}),
-		Target: p.SIP, Service: demoNumber, Timeout: 30 * time.Second,
-	})
+	_, uac := callDemo(t, p, map[string]any{"PauseMs": 5000}, 30*time.Second)
+	if code := uac.wait(40 * time.Second); code != 0 {
+		t.Fatalf("caller exited %d", code)
+	}
 	c := lastCDR(t, p, 1)
 	if len(c.Steps) < 2 || c.Steps[0].Action != "operator" || c.Steps[0].Result != "unavailable" || c.Steps[1].Action != "voicemail" {
 		t.Errorf("no operator: steps = %+v", c.Steps)
@@ -158,12 +155,11 @@ func TestMaxWaitGoesToVoicemail(t *testing.T) {
 	operatorLogin(t, pg, p, "anna", consolePassword) // logged in, but paused
 	eventually(t, 5*time.Second, "anna paused", func() bool { return p.metric(`centralino_operators{status="paused"}`) == 1 })
 
-	start = time.Now()
-	caller2 := newCallerMedia(t)
-	mustSipp(t, sippOpts{
-		Scenario: "uac_call.xml", Data: callData(map[string]any{"RTPPort": caller2.port(), "PauseMs": 8000}),
-		Target: p.SIP, Service: demoNumber, Timeout: 30 * time.Second,
-	})
+	start := time.Now()
+	caller2, uac2 := callDemo(t, p, map[string]any{"PauseMs": 8000}, 30*time.Second)
+	if code := uac2.wait(40 * time.Second); code != 0 {
+		t.Fatalf("caller exited %d", code)
+	}
 	c = lastCDR(t, p, 2)
 	if len(c.Steps) < 2 || c.Steps[0].Action != "operator" || c.Steps[0].Result != "max-wait" || c.Steps[1].Action != "voicemail" || c.Disposition != "voicemail" {
 		t.Errorf("paused operator: CDR = %+v", c)
@@ -198,14 +194,9 @@ func transferSetup(t *testing.T, uasCalls, pauseMs int) (p *pbx, pg *page, calle
 	b := startBrowser(t, "")
 	pg = b.Page("anna")
 	available(t, pg, p, "anna")
-	caller = newCallerMedia(t)
-	uac = startSipp(t, sippOpts{
-		Scenario: "uac_call.xml", Data: callData(map[string]any{"RTPPort": caller.port(), "PauseMs": pauseMs}),
-		Target: p.SIP, Service: demoNumber, Timeout: 90 * time.Second,
-	})
+	caller, uac = callDemo(t, p, map[string]any{"PauseMs": pauseMs}, 90*time.Second)
 	pg.WaitFor(`[data-testid=offer-card]`, 15*time.Second)
-	pg.Click(`[data-testid=offer-answer]`)
-	callState(t, pg, "talking", 10*time.Second)
+	answerOffer(t, pg)
 	return
 }
 
@@ -314,16 +305,11 @@ func TestReloadLeaksNothing(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	baseline := p.metric("go_goroutines")
 
-	caller := newCallerMedia(t)
-	uac := startSipp(t, sippOpts{
-		Scenario: "uac_call.xml", Data: callData(map[string]any{"RTPPort": caller.port(), "WaitBye": true}),
-		Target: p.SIP, Service: demoNumber, Timeout: 90 * time.Second,
-	})
+	_, uac := callDemo(t, p, map[string]any{"WaitBye": true}, 90*time.Second)
 	pg.WaitFor(`[data-testid=offer-card]`, 15*time.Second)
 	pg.Reload() // mid-queue
 	pg.WaitFor(`[data-testid=offer-card]`, 15*time.Second)
-	pg.Click(`[data-testid=offer-answer]`)
-	callState(t, pg, "talking", 10*time.Second)
+	answerOffer(t, pg)
 	eventually(t, 5*time.Second, "one peer connection", func() bool { return p.metric("centralino_webrtc_peer_connections") == 1 })
 
 	pg.Reload() // mid-call: the caller goes back to the queue
@@ -331,12 +317,8 @@ func TestReloadLeaksNothing(t *testing.T) {
 	if got := p.metric("centralino_webrtc_peer_connections"); got != 0 {
 		t.Errorf("%v peer connections while the call waits again", got)
 	}
-	pg.Click(`[data-testid=offer-answer]`)
-	callState(t, pg, "talking", 10*time.Second)
-	pg.Click(`[data-testid=btn-hangup]`)
-	if code := uac.wait(15 * time.Second); code != 0 {
-		t.Fatalf("caller exited %d", code)
-	}
+	answerOffer(t, pg)
+	hangUp(t, pg, uac)
 	eventually(t, 15*time.Second, "peer connections, consoles and goroutines back to the baseline", func() bool {
 		return p.metric("centralino_webrtc_peer_connections") == 0 &&
 			p.metric("centralino_console_connections") == 1 &&
@@ -471,13 +453,9 @@ func TestConsoleRejectsBadInput(t *testing.T) {
 // cookie is marked Secure.
 func TestConsoleOverHTTPS(t *testing.T) {
 	e2e(t)
-	dir := t.TempDir()
-	certPEM, keyPEM := selfSignedCert(t)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+	certFile, keyFile := writeSelfSigned(t, t.TempDir())
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
 		t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte(consolePassword), bcrypt.MinCost)
@@ -513,27 +491,4 @@ func TestConsoleOverHTTPS(t *testing.T) {
 			t.Errorf("plain HTTP on the HTTPS listener: %d, want 400", res.StatusCode)
 		}
 	}
-}
-
-func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "centralino test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }

@@ -166,6 +166,16 @@ func (m *callerMedia) digits() string {
 	return b.String()
 }
 
+// callDemo calls the demo number from the trunk (sipp, uac_call.xml with
+// data) with a callerMedia as the caller's RTP.
+func callDemo(t *testing.T, p *pbx, data map[string]any, timeout time.Duration) (*callerMedia, *sipp) {
+	t.Helper()
+	caller := newCallerMedia(t)
+	data["RTPPort"] = caller.port()
+	uac := startSipp(t, sippOpts{Scenario: "uac_call.xml", Data: callData(data), Target: p.SIP, Service: demoNumber, Timeout: timeout})
+	return caller, uac
+}
+
 // operatorLogin opens the console in page and logs in.
 func operatorLogin(t *testing.T, pg *page, p *pbx, user, password string) {
 	t.Helper()
@@ -222,11 +232,7 @@ func TestOperatorAnswersFromTheBrowser(t *testing.T) {
 	pg.Click(`[data-testid=status-available]`)
 	waitText(t, pg, `[data-testid=status-label]`, "", 5*time.Second)
 
-	caller := newCallerMedia(t)
-	uac := startSipp(t, sippOpts{
-		Scenario: "uac_call.xml", Data: callData(map[string]any{"RTPPort": caller.port(), "WaitBye": true}),
-		Target: p.SIP, Service: demoNumber, Timeout: 90 * time.Second,
-	})
+	caller, uac := callDemo(t, p, map[string]any{"WaitBye": true}, 90*time.Second)
 	pg.WaitFor(`[data-testid=offer-card]`, 20*time.Second)
 	phrase := pg.Text(`[data-testid=pop-phrase]`)
 	if !strings.Contains(phrase, "Studio Demo") {

@@ -211,7 +211,13 @@ type WebRTCLeg struct {
 
 	connectOnce, doneOnce, closeOnce sync.Once
 	connected, done                  chan struct{}
-	readers                          sync.WaitGroup
+
+	// readers are the leg's goroutines; Close waits for them. pion may
+	// deliver a track while Close runs: closed (under readersMu) stops a
+	// reader from being added once Close started waiting.
+	readersMu sync.Mutex
+	closed    bool
+	readers   sync.WaitGroup
 
 	packetsIn, packetsOut, bytesIn, bytesOut atomic.Uint64
 }
@@ -254,6 +260,9 @@ func (l *WebRTCLeg) Close() error {
 	l.closeOnce.Do(func() {
 		err = l.pc.Close()
 		l.doneOnce.Do(func() { close(l.done) })
+		l.readersMu.Lock()
+		l.closed = true
+		l.readersMu.Unlock()
 		l.readers.Wait()
 		l.w.open.Add(-1)
 	})
@@ -279,6 +288,11 @@ func (l *WebRTCLeg) onTrack(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 		return
 	}
 	l.remote.CompareAndSwap(nil, &r)
+	l.readersMu.Lock()
+	defer l.readersMu.Unlock()
+	if l.closed {
+		return
+	}
 	l.readers.Add(1)
 	go l.read(tr)
 }

@@ -192,9 +192,13 @@ func TestWebRTCBridgeBothWays(t *testing.T) {
 		t.Errorf("browser got PT %d payload %#x, want PT 8 payload 0x55", first.PayloadType, first.Payload[0])
 	}
 
+	// Sequence numbers keep growing: SRTP's replay protection drops a
+	// number it has seen.
+	var seq uint16
 	sendFromBrowser := func(v byte) {
-		for i := range 5 {
-			if err := b.track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(i), Timestamp: uint32(160 * i)}, Payload: frame(v)}); err != nil {
+		for range 5 {
+			seq++
+			if err := b.track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(160) * uint32(seq)}, Payload: frame(v)}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -429,12 +429,16 @@ func remoteOf(d *media.SessionDescription, codec media.Codec) media.Remote {
 	return media.Remote{Addr: d.Addr, Codec: codec, EventPT: d.EventPT, Direction: dir}
 }
 
+// bridge connects legs A and B, replacing any earlier bridge: an early-
+// media bridge from a ring step nobody answered may be stale, its
+// handlers since taken over by a prompt or the operator's leg.
 func (c *call) bridge() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.unbridge == nil {
-		c.unbridge = media.Bridge(c.legA.media, c.legB.media)
+	if c.unbridge != nil {
+		c.unbridge()
 	}
+	c.unbridge = media.Bridge(c.legA.media, c.legB.media)
 }
 
 // hangup sends BYE to the legs that did not end the call themselves.
@@ -495,8 +499,8 @@ func (c *call) finish(disp string, code int) {
 		Operator: c.operator, QueueWait: c.queueWait.Seconds(), TransferTo: c.transferTo, MessageID: c.messageID,
 	}
 	if talk := c.talk; talk > 0 || !c.talkStart.IsZero() {
-		if talk == 0 {
-			talk = s.now().Sub(c.talkStart)
+		if !c.talkStart.IsZero() {
+			talk += s.now().Sub(c.talkStart)
 		}
 		cdr.TalkSeconds = talk.Round(time.Millisecond).Seconds()
 	}

@@ -29,6 +29,7 @@ type helloOperator struct {
 
 type msgHello struct {
 	Type     string        `json:"type"`
+	Now      time.Time     `json:"now"` // for the page to correct its clock's skew
 	Operator helloOperator `json:"operator"`
 	Status   string        `json:"status"`
 	Reason   string        `json:"reason,omitempty"`
@@ -86,6 +87,7 @@ type msgCall struct {
 	Type   string     `json:"type"`
 	Call   string     `json:"call"`
 	State  string     `json:"state"`
+	Since  time.Time  `json:"since,omitzero"` // when the operator answered
 	Reason string     `json:"reason,omitempty"`
 	Person string     `json:"person,omitempty"`
 	Pop    *screenPop `json:"pop,omitempty"`
@@ -168,7 +170,14 @@ func (s *Server) consoleWS(w http.ResponseWriter, r *http.Request) {
 	ws.SetReadLimit(wsReadLimit)
 	cc := &consoleConn{ws: ws, session: sess.ID, out: make(chan []byte, wsSendQueue), done: make(chan struct{})}
 	if !s.desk.connect(sess.Username, cc) {
-		ws.Close(websocket.StatusPolicyViolation, "not an operator")
+		ws.Close(websocket.StatusPolicyViolation, "not an operator, or too many consoles open")
+		return
+	}
+	// A logout between the session check and connect would have missed
+	// this connection: check again now that the desk knows it.
+	if _, ok := s.web.Touch(sess.ID); !ok {
+		s.desk.disconnect(sess.Username, cc)
+		ws.Close(websocket.StatusPolicyViolation, "session ended")
 		return
 	}
 	log := s.log.With("operator", sess.Username)
@@ -200,7 +209,11 @@ func (s *Server) consoleWriter(ctx context.Context, cc *consoleConn) {
 	for {
 		select {
 		case <-keepalive.C:
-			s.web.Touch(cc.session)
+			if _, ok := s.web.Touch(cc.session); !ok {
+				cc.close("logged out")
+				cc.ws.Close(websocket.StatusPolicyViolation, "session ended")
+				return
+			}
 			pctx, cancel := context.WithTimeout(ctx, wsWriteWait)
 			err := cc.ws.Ping(pctx)
 			cancel()
@@ -241,7 +254,10 @@ func (s *Server) consoleReader(ctx context.Context, cc *consoleConn, username st
 			cc.sendJSON(msgError{Type: "error", Error: "messages are JSON text"})
 			continue
 		}
-		s.web.Touch(cc.session)
+		if _, ok := s.web.Touch(cc.session); !ok {
+			cc.close("logged out")
+			return
+		}
 		var m inbound
 		if err := json.Unmarshal(data, &m); err != nil {
 			cc.sendJSON(msgError{Type: "error", Error: "malformed JSON: " + err.Error()})

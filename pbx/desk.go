@@ -24,6 +24,7 @@ const (
 	goneCallerHangup = "caller-hangup"
 	goneTimeout      = "timeout"
 	goneMaxWait      = "max-wait"
+	gonePaused       = "paused"
 )
 
 // desk is the operator pool: who is connected and in what state, the
@@ -56,7 +57,8 @@ type deskOp struct {
 
 	offer    *queued // the call offered to them now
 	offerEnd time.Time
-	call     *queued // the call they are handling
+	call     *queued  // the call they are handling
+	callMsg  *msgCall // its last state as told to the page, for a reloaded page's hello
 }
 
 // queued is a call waiting for an operator.
@@ -70,8 +72,10 @@ type queued struct {
 	take chan takeRequest
 	// cmds carries the handling operator's commands to the call's goroutine.
 	cmds chan opCommand
-	// handler is the username handling the call once taken.
+	// handler is the username handling the call once taken; talking is
+	// when they answered (set by the call's goroutine, read by it).
 	handler string
+	talking time.Time
 }
 
 type takeRequest struct {
@@ -87,11 +91,16 @@ type takeReply struct {
 
 // opCommand is an in-call request from the handling operator.
 type opCommand struct {
+	op     string // who sent it: a command from an operator who no longer handles the call is dropped
 	kind   string // hangup, hold, transfer, transfer_complete, transfer_cancel, browser-gone
 	on     bool
 	mode   string
 	person string
 }
+
+// maxConsolesPerOperator bounds the pages one operator may have open (a
+// few tabs or devices), so that a client cannot pile up connections.
+const maxConsolesPerOperator = 8
 
 func newDesk(s *Server) *desk {
 	return &desk{srv: s, wake: make(chan struct{}, 1), ops: map[string]*deskOp{}}
@@ -181,6 +190,11 @@ func (d *desk) answer(username, callID, sdp string) (chan takeReply, string) {
 		return nil, "this call is no longer offered to you"
 	}
 	q := op.offer
+	if o := d.srv.config().Operator(username); o == nil || !o.Serves(q.tenant) {
+		op.offer = nil // a reload took the tenant away from them
+		d.mu.Unlock()
+		return nil, "you no longer serve this office"
+	}
 	i := slices.Index(d.waiting, q)
 	if i < 0 {
 		d.mu.Unlock()
@@ -195,8 +209,13 @@ func (d *desk) answer(username, callID, sdp string) (chan takeReply, string) {
 			}
 		}
 	}
-	op.status, op.reason, op.misses, op.call = opBusy, "", 0, q
+	op.status, op.reason, op.misses, op.call, op.callMsg = opBusy, "", 0, q, nil
 	q.handler = username
+	// Whatever an earlier operator of this call still had on its way is
+	// not for this one.
+	for len(q.cmds) > 0 {
+		<-q.cmds
+	}
 	op.sendStatus()
 	reply := make(chan takeReply, 1)
 	q.take <- takeRequest{op: username, sdp: sdp, reply: reply}
@@ -216,12 +235,15 @@ func (d *desk) release(q *queued, wrapUp bool) {
 	if op == nil || op.call != q {
 		return
 	}
-	op.call = nil
+	op.call, op.callMsg = nil, nil
 	now := d.srv.now()
 	op.idleFrom = now
-	if wrap := d.queueCfg().WrapUp; wrapUp && wrap > 0 {
+	switch wrap := d.queueCfg().WrapUp; {
+	case op.status != opBusy:
+		// They logged out (paused) meanwhile: a new login starts paused.
+	case wrapUp && wrap > 0:
 		op.status, op.wrapEnd = opWrapUp, now.Add(wrap)
-	} else {
+	default:
 		op.status = opAvailable
 	}
 	op.sendStatus()
@@ -230,17 +252,16 @@ func (d *desk) release(q *queued, wrapUp bool) {
 // command routes an in-call command to the call the operator handles.
 func (d *desk) command(username, callID string, cmd opCommand) string {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	op := d.ops[username]
-	var q *queued
-	if op != nil && op.call != nil && op.call.c.id == callID {
-		q = op.call
-	}
-	d.mu.Unlock()
-	if q == nil {
+	if op == nil || op.call == nil || op.call.c.id != callID {
 		return "you are not handling this call"
 	}
+	cmd.op = username
+	// Sent under the lock: a command never reaches a call its sender no
+	// longer handles (answer drains what is left for the next operator).
 	select {
-	case q.cmds <- cmd:
+	case op.call.cmds <- cmd:
 		return ""
 	default:
 		return "the call is busy; try again"
@@ -263,6 +284,10 @@ func (d *desk) setStatus(username, status string) string {
 	if status == opAvailable && op.status != opAvailable {
 		op.idleFrom = d.srv.now()
 		op.misses = 0
+	}
+	if status == opPaused && op.offer != nil {
+		op.send(msgOfferGone{Type: "offer_gone", Call: op.offer.c.id, Reason: gonePaused})
+		op.offer = nil
 	}
 	op.status, op.reason = status, ""
 	op.sendStatus()
@@ -370,13 +395,14 @@ func (d *desk) connect(username string, cc *consoleConn) bool {
 	defer d.poke()
 	defer d.mu.Unlock()
 	cfgOp, op := d.operator(username)
-	if op == nil {
+	if op == nil || len(op.conns) >= maxConsolesPerOperator {
 		return false
 	}
 	op.conns[cc] = struct{}{}
 	d.srv.metrics.consoleConns.Inc()
 	h := msgHello{
 		Type:     "hello",
+		Now:      d.srv.now(),
 		Operator: helloOperator{Username: cfgOp.Username, Name: cmp.Or(cfgOp.Name, cfgOp.Username), Tenants: cfgOp.Tenants, Language: cfgOp.Language},
 		Status:   op.status, Reason: op.reason,
 		Queues: d.queuesFor(cfgOp),
@@ -389,7 +415,10 @@ func (d *desk) connect(username string, cc *consoleConn) bool {
 		h.Offers = append(h.Offers, msgOffer{Type: "offer", Call: op.offer.c.id, Pop: op.offer.pop, Expires: op.offerEnd})
 	}
 	if op.call != nil {
-		h.Call = &msgCall{Type: "call", Call: op.call.c.id, State: "held", Pop: &op.call.pop}
+		h.Call = op.callMsg
+		if h.Call == nil {
+			h.Call = &msgCall{Type: "call", Call: op.call.c.id, State: "connecting", Pop: &op.call.pop}
+		}
 	}
 	cc.sendJSON(h)
 	return true
@@ -429,7 +458,7 @@ func (d *desk) logout(username, session string) {
 				conns = append(conns, cc)
 			}
 		}
-		if len(conns) == len(op.conns) {
+		if len(conns) > 0 && len(conns) == len(op.conns) {
 			q = op.call
 			op.status = opPaused
 		}
@@ -440,7 +469,7 @@ func (d *desk) logout(username, session string) {
 	}
 	if q != nil {
 		select {
-		case q.cmds <- opCommand{kind: "browser-gone"}:
+		case q.cmds <- opCommand{op: username, kind: "browser-gone"}:
 		default:
 		}
 	}
@@ -485,6 +514,9 @@ func (d *desk) notify(q *queued, msg any) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if op := d.ops[q.handler]; op != nil {
+		if m, ok := msg.(msgCall); ok && op.call == q {
+			op.callMsg = &m
+		}
 		op.send(msg)
 	}
 }

@@ -279,3 +279,77 @@ func TestConsoleRequestValidation(t *testing.T) {
 		t.Errorf("anna's status changed: %v", e.d.counts())
 	}
 }
+
+// A command still on its way from an operator who left a call must not
+// reach the next operator's conversation.
+func TestDeskStaleCommandsDoNotReachTheNextOperator(t *testing.T) {
+	e := newDeskEnv(t, config.QueueRingAll)
+	e.open("anna")
+	e.open("bruno")
+	e.available("anna")
+	q := e.queue("c1", "rossi")
+	e.d.dispatch()
+	if _, msg := e.d.answer("anna", "c1", "v=0"); msg != "" {
+		t.Fatal(msg)
+	}
+	<-q.take
+	if msg := e.d.command("anna", "c1", opCommand{kind: "hangup"}); msg != "" {
+		t.Fatal(msg)
+	}
+	// Anna's audio never connects: the call goes back to the queue and
+	// bruno takes it.
+	e.d.release(q, false)
+	if msg := e.d.command("anna", "c1", opCommand{kind: "hangup"}); msg == "" {
+		t.Error("anna could still command a call she left")
+	}
+	e.d.enqueue(q)
+	e.available("bruno")
+	e.d.dispatch()
+	if _, msg := e.d.answer("bruno", "c1", "v=0"); msg != "" {
+		t.Fatal(msg)
+	}
+	if n := len(q.cmds); n != 0 {
+		t.Errorf("%d of anna's commands wait for bruno's conversation", n)
+	}
+	if msg := e.d.command("bruno", "c1", opCommand{kind: "hold", on: true}); msg != "" {
+		t.Fatal(msg)
+	}
+	if cmd := <-q.cmds; cmd.op != "bruno" || q.handler != "bruno" {
+		t.Errorf("command from %q to a call handled by %q", cmd.op, q.handler)
+	}
+}
+
+// Pausing withdraws the card in front of the operator; logging out in a
+// call leaves them paused, not available, when the call lets them go.
+func TestDeskPauseAndLogout(t *testing.T) {
+	e := newDeskEnv(t, config.QueueRingAll)
+	cc := e.open("anna")
+	e.available("anna")
+	q := e.queue("c1", "rossi")
+	e.d.dispatch()
+	e.offers("anna")
+	if msg := e.d.setStatus("anna", opPaused); msg != "" {
+		t.Fatal(msg)
+	}
+	if _, gone := e.offers("anna"); !same(gone, []string{"c1:paused"}) {
+		t.Errorf("withdrawn %v, want c1:paused", gone)
+	}
+	if _, msg := e.d.answer("anna", "c1", "v=0"); msg == "" {
+		t.Error("a paused operator answered a withdrawn offer")
+	}
+
+	e.available("anna")
+	e.d.dispatch()
+	if _, msg := e.d.answer("anna", "c1", "v=0"); msg != "" {
+		t.Fatal(msg)
+	}
+	<-q.take
+	e.d.logout("anna", cc.session)
+	if cmd := <-q.cmds; cmd.kind != "browser-gone" {
+		t.Errorf("logout sent %q to the call", cmd.kind)
+	}
+	e.d.release(q, false)
+	if got := e.d.ops["anna"].status; got != opPaused {
+		t.Errorf("after logging out in a call anna is %q, want paused", got)
+	}
+}

@@ -51,7 +51,10 @@ func (c *call) stepOperator(op *config.OperatorAction) (disp string, code int, s
 		c.setState("queued")
 		hold := c.srv.sched.Play(c.legA.media, music, true)
 		c.srv.desk.enqueue(q)
+		// A caller who vanishes without a BYE must not wait for max_wait.
+		stopWatch := c.srv.watchdog.Watch(c.cfg.RTP.Timeout, func() { c.end(byTimeout, "media timeout") }, c.legA.media)
 		tr, reason := c.waitOperator(q, maxWait.C)
+		stopWatch()
 		hold.Stop()
 		switch reason {
 		case goneCallerHangup:
@@ -150,8 +153,10 @@ func (c *call) operatorCall(q *queued, rtc *media.WebRTCLeg) (disp string, code 
 	now := c.srv.now()
 	c.mu.Lock()
 	c.operator, c.answeredBy = q.handler, q.handler
-	c.answered = now
-	c.queueWait = now.Sub(q.since)
+	if c.answered.IsZero() || c.queueWait == 0 {
+		c.answered = now
+		c.queueWait = now.Sub(q.since) // the first wait: what the caller felt
+	}
 	c.talkStart = now
 	c.mu.Unlock()
 	c.setState("operator")
@@ -168,8 +173,18 @@ func (c *call) operatorCall(q *queued, rtc *media.WebRTCLeg) (disp string, code 
 			hold = nil
 		}
 	}
+	q.talking = now
 	state := func(st, reason string) {
-		c.srv.desk.notify(q, msgCall{Type: "call", Call: c.id, State: st, Reason: reason, Pop: &q.pop})
+		c.srv.desk.notify(q, msgCall{Type: "call", Call: c.id, State: st, Reason: reason, Pop: &q.pop, Since: q.talking})
+	}
+	// stopTalk adds this conversation to the call's talk time.
+	stopTalk := func() {
+		c.mu.Lock()
+		if !c.talkStart.IsZero() {
+			c.talk += c.srv.now().Sub(c.talkStart)
+			c.talkStart = time.Time{}
+		}
+		c.mu.Unlock()
 	}
 	// done ends the operator's part: the page learns why, the operator
 	// starts wrap-up, and the talk time stops.
@@ -177,11 +192,19 @@ func (c *call) operatorCall(q *queued, rtc *media.WebRTCLeg) (disp string, code 
 		unbridge()
 		stopHold()
 		c.closeRTC(rtc)
-		c.mu.Lock()
-		c.talk = c.srv.now().Sub(c.talkStart)
-		c.mu.Unlock()
+		stopTalk()
 		state("ended", reason)
 		c.srv.desk.release(q, true)
+	}
+	// lost is the operator's browser gone: the page (if it still listens)
+	// learns the call left it, and the caller waits again.
+	lost := func() {
+		unbridge()
+		stopHold()
+		c.closeRTC(rtc)
+		stopTalk()
+		state("ended", "browser-gone")
+		c.srv.desk.release(q, false)
 	}
 	state("talking", "")
 	for {
@@ -190,18 +213,15 @@ func (c *call) operatorCall(q *queued, rtc *media.WebRTCLeg) (disp string, code 
 			done("caller-hangup")
 			return dispAnswered, sip.StatusOK, true, false
 		case <-rtc.Done():
-			unbridge()
-			stopHold()
-			c.closeRTC(rtc)
-			c.srv.desk.release(q, false)
+			lost()
 			return "", 0, false, true
 		case cmd := <-q.cmds:
+			if cmd.op != q.handler {
+				continue // from an operator this call left behind
+			}
 			switch cmd.kind {
 			case "browser-gone":
-				unbridge()
-				stopHold()
-				c.closeRTC(rtc)
-				c.srv.desk.release(q, false)
+				lost()
 				return "", 0, false, true
 			case "hangup":
 				c.end(byCallee, "operator hung up")
@@ -248,9 +268,7 @@ func (c *call) operatorCall(q *queued, rtc *media.WebRTCLeg) (disp string, code 
 					return dispAnswered, sip.StatusOK, true, false
 				case consultLost:
 					unbridge = func() {}
-					stopHold()
-					c.closeRTC(rtc)
-					c.srv.desk.release(q, false)
+					lost()
 					return "", 0, false, true
 				case consultCallerGone:
 					done("caller-hangup")
@@ -292,7 +310,7 @@ const (
 // takes the caller back, or someone hangs up.
 func (c *call) consult(q *queued, rtc *media.WebRTCLeg, person config.Person, targets []dialTarget) (consultOutcome, *sipgo.DialogClientSession) {
 	state := func(st, reason string) {
-		c.srv.desk.notify(q, msgCall{Type: "call", Call: c.id, State: st, Reason: reason, Person: person.ID, Pop: &q.pop})
+		c.srv.desk.notify(q, msgCall{Type: "call", Call: c.id, State: st, Reason: reason, Person: person.ID, Pop: &q.pop, Since: q.talking})
 	}
 	state("consult-ringing", "")
 	stop := make(chan struct{})
@@ -327,6 +345,9 @@ ringing:
 			browserGone = nil
 			giveUp(consultLost)
 		case cmd := <-q.cmds:
+			if cmd.op != q.handler {
+				continue // from an operator this call left behind
+			}
 			switch cmd.kind {
 			case "transfer_cancel":
 				giveUp(consultTakenBack)
@@ -369,6 +390,9 @@ ringing:
 			unbridge()
 			return consultBrowserGone, sess
 		case cmd := <-q.cmds:
+			if cmd.op != q.handler {
+				continue // from an operator this call left behind
+			}
 			switch cmd.kind {
 			case "transfer_complete":
 				unbridge()
@@ -409,6 +433,10 @@ func (c *call) startConsult(sess *sipgo.DialogClientSession) error {
 		return err
 	}
 	c.legB.media.SetRemote(remoteOf(desc, codec))
+	// A new dialog on leg B: its CSeq numbers start afresh.
+	c.legB.mu.Lock()
+	c.legB.remoteCSeq = 0
+	c.legB.mu.Unlock()
 	c.mu.Lock()
 	c.consultB = sess
 	c.consultGone = make(chan struct{}, 1)
@@ -458,14 +486,24 @@ func (c *call) byeConsult(sess *sipgo.DialogClientSession) {
 // completeTransfer makes the consultation leg the call's leg B and bridges
 // the caller to it; the call then runs like any answered call.
 func (c *call) completeTransfer(sess *sipgo.DialogClientSession, person config.Person) {
-	c.srv.calls.unbindDialog(sess.ID)
 	c.mu.Lock()
-	c.consultB = nil
 	c.b = sess
 	c.transferTo = person.ID
 	c.mu.Unlock()
+	// Rebinding replaces the consultation entry: no moment without one,
+	// when the person's BYE would get a 481.
 	c.srv.calls.bindDialog(sess.ID, c, sideB)
+	c.mu.Lock()
+	c.consultB = nil
+	gone := c.consultGone
+	c.mu.Unlock()
 	c.bridge()
+	select {
+	case <-gone:
+		// The person hung up as the operator connected them.
+		c.end(byCallee, "transfer target hung up")
+	default:
+	}
 }
 
 // transferTargets finds a person of the call's tenant and what to ring

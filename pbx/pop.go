@@ -243,7 +243,7 @@ func (s *Server) consoleSaveMessage(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "the message could not be stored; keep it and try again")
 		return
 	}
-	if c := s.calls.byID(req.Call); c != nil {
+	if c := s.calls.byID(req.Call); c != nil && c.rt.tenant != nil && c.rt.tenant.ID == t.ID {
 		c.mu.Lock()
 		c.messageID = m.ID
 		c.mu.Unlock()

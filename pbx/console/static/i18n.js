@@ -112,6 +112,10 @@ const dict = {
     'call.reason.caller-hangup': 'il chiamante ha riagganciato',
     'call.reason.operator-hangup': 'riagganciato dall’operatore',
     'call.reason.hangup': 'riagganciata',
+    'call.reason.browser-gone': 'audio perso: la chiamata è tornata in coda',
+    'call.reason.taken-back': 'chiamata ripresa',
+    'call.reason.declined': 'non ha accettato',
+    'call.reason.no-answer': 'non ha risposto',
 
     'msg.title': 'Messaggio',
     'msg.context': '{tenant} · chiamata {call}',
@@ -274,6 +278,10 @@ const dict = {
     'call.reason.caller-hangup': 'the caller hung up',
     'call.reason.operator-hangup': 'hung up by the operator',
     'call.reason.hangup': 'hung up',
+    'call.reason.browser-gone': 'audio lost: the call went back to the queue',
+    'call.reason.taken-back': 'caller taken back',
+    'call.reason.declined': 'declined',
+    'call.reason.no-answer': 'did not answer',
 
     'msg.title': 'Message',
     'msg.context': '{tenant} · call {call}',

@@ -492,3 +492,43 @@ func TestConsoleOverHTTPS(t *testing.T) {
 		}
 	}
 }
+
+// Warm transfer to a professional whose phone refuses (486): the operator
+// gets the caller back, told why, and talks to them again.
+func TestWarmTransferDeclined(t *testing.T) {
+	e2e(t)
+	p := startConsolePBX(t, "30s")
+	port := registerSipp(t, p, "101", "demo-101")
+	uas := startSipp(t, sippOpts{Scenario: "uas_reject.xml", Data: map[string]any{"Code": 486, "Reason": "Busy Here"}, Port: port})
+	b := startBrowser(t, "")
+	pg := b.Page("anna")
+	available(t, pg, p, "anna")
+	caller, uac := callDemo(t, p, map[string]any{"WaitBye": true}, 60*time.Second)
+	pg.WaitFor(`[data-testid=offer-card]`, 15*time.Second)
+	answerOffer(t, pg)
+
+	pg.Select(`[data-testid=transfer-person]`, "demo")
+	pg.Click(`[data-testid=btn-transfer-warm]`)
+	if code := uas.wait(15 * time.Second); code != 0 {
+		t.Errorf("the refusing phone exited %d", code)
+	}
+	callState(t, pg, "talking", 10*time.Second)
+	back := time.Now()
+	var st struct {
+		CallState string `json:"callState"`
+	}
+	pg.Eval(`window.centralinoConsole.state()`, &st)
+	if reason := pg.Text(`[data-testid=call-state]`); st.CallState != "talking" {
+		t.Errorf("after the refusal the call is %q (%q)", st.CallState, reason)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if share, _, n := caller.toneSince(back.Add(500*time.Millisecond), 440); n < 30 || share < 0.5 {
+		t.Errorf("the caller does not hear the operator again: %d packets, %.0f%% at 440 Hz", n, share*100)
+	}
+	hangUp(t, pg, uac)
+	var full []map[string]any
+	p.getJSON("/api/cdrs?limit=1", &full)
+	if len(full) != 1 || full[0]["transfer_to"] != nil {
+		t.Errorf("a refused transfer is recorded as one: %v", full)
+	}
+}

@@ -196,6 +196,12 @@ func (c *call) operatorCall(q *queued, rtc *media.WebRTCLeg) (disp string, code 
 		state("ended", reason)
 		c.srv.desk.release(q, true)
 	}
+	// operatorHangsUp ends the call from the operator's side.
+	operatorHangsUp := func() {
+		c.end(byCallee, "operator hung up")
+		done("operator-hangup")
+		c.hangup()
+	}
 	// lost is the operator's browser gone: the page (if it still listens)
 	// learns the call left it, and the caller waits again.
 	lost := func() {
@@ -224,9 +230,7 @@ func (c *call) operatorCall(q *queued, rtc *media.WebRTCLeg) (disp string, code 
 				lost()
 				return "", 0, false, true
 			case "hangup":
-				c.end(byCallee, "operator hung up")
-				done("operator-hangup")
-				c.hangup()
+				operatorHangsUp()
 				return dispAnswered, sip.StatusOK, true, false
 			case "hold":
 				if cmd.on && hold == nil {
@@ -274,9 +278,7 @@ func (c *call) operatorCall(q *queued, rtc *media.WebRTCLeg) (disp string, code 
 					done("caller-hangup")
 					return dispAnswered, sip.StatusOK, true, false
 				case consultOperatorHangup:
-					c.end(byCallee, "operator hung up")
-					done("operator-hangup")
-					c.hangup()
+					operatorHangsUp()
 					return dispAnswered, sip.StatusOK, true, false
 				}
 				// Taken back: the operator talks to the caller again.

@@ -209,7 +209,15 @@ func (l *Leg) SetHandler(h Handler) {
 // place (see outStream). The packet is dropped without error while there is
 // nowhere to send (no latched source and no Remote.Addr, or a null hold
 // address) or while the peer said it does not receive (sendonly, inactive).
-func (l *Leg) WriteRTP(pkt []byte) error {
+func (l *Leg) WriteRTP(pkt []byte) error { return l.writeRTPAt(pkt, l.now()) }
+
+// writeRTPAt is WriteRTP for a packet whose audio belongs at instant at,
+// which the Scheduler knows better than the clock: when a new source takes
+// over the stream, its first timestamp is the last one moved on by the time
+// between them (see outStream), and reckoned from send times a single late
+// packet at the end of one prompt would shift the whole of the next by its
+// lateness, for a receiver's jitter buffer a talkspurt of late packets.
+func (l *Leg) writeRTPAt(pkt []byte, at time.Time) error {
 	if _, _, ok := parseRTP(pkt); !ok {
 		return errNotRTP
 	}
@@ -228,7 +236,7 @@ func (l *Leg) WriteRTP(pkt []byte) error {
 	}
 
 	l.wmu.Lock()
-	l.out.rewrite(pkt, l.now())
+	l.out.rewrite(pkt, at)
 	l.wmu.Unlock()
 
 	n, err := l.conn.WriteToUDPAddrPort(pkt, dst)

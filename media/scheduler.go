@@ -298,7 +298,7 @@ func (s *Scheduler) tick(now time.Time) bool {
 			// catch-up, whichever their slot.
 			s.admit(k)
 		}
-		s.sendFrames(k)
+		s.sendFrames(k, s.due(s.ticks))
 	}
 	s.playing.Store(int64(s.count))
 	return s.count > 0 || s.hasPending()
@@ -350,13 +350,13 @@ func (s *Scheduler) slotFor(k int) int {
 	return least
 }
 
-// sendFrames sends one frame of every playback in slot k, dropping those
-// that are over. The others keep their order, so that each stream leaves
-// at the same point of the burst from one interval to the next.
-func (s *Scheduler) sendFrames(k int) {
+// sendFrames sends one frame of every playback in slot k, due at at,
+// dropping those that are over. The others keep their order, so that each
+// stream leaves at the same point of the burst from one interval to the next.
+func (s *Scheduler) sendFrames(k int, at time.Time) {
 	kept := s.active[k][:0]
 	for _, pb := range s.active[k] {
-		if pb.stopped.Load() || !s.sendFrame(pb) {
+		if pb.stopped.Load() || !s.sendFrame(pb, at) {
 			pb.finish()
 			s.count--
 			continue
@@ -367,9 +367,9 @@ func (s *Scheduler) sendFrames(k int) {
 	s.active[k] = kept
 }
 
-// sendFrame sends pb's next frame and reports whether there is more to
-// send. It does not allocate.
-func (s *Scheduler) sendFrame(pb *Playback) bool {
+// sendFrame sends pb's next frame, due at at, and reports whether there is
+// more to send. It does not allocate.
+func (s *Scheduler) sendFrame(pb *Playback, at time.Time) bool {
 	n := len(pb.prompt.pcma)
 	if pb.pos >= n && !pb.loop {
 		return false
@@ -421,7 +421,7 @@ func (s *Scheduler) sendFrame(pb *Playback) bool {
 	pb.seq++
 	pb.ts += frameSamples
 	s.frames.Add(1)
-	if err := pb.leg.WriteRTP(pkt); errors.Is(err, net.ErrClosed) {
+	if err := pb.leg.writeRTPAt(pkt, at); errors.Is(err, net.ErrClosed) {
 		return false // the call is over; a loop would never end
 	}
 	return pb.loop || pb.pos < n

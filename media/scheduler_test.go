@@ -155,6 +155,31 @@ func TestSchedulerNewcomerNoBurst(t *testing.T) {
 	}
 }
 
+// TestSchedulerNextPromptTimestamp: the next prompt on a leg moves the
+// stream's timestamp on by the time between the frames' due instants, not
+// between their send times, so that a late last frame of one prompt does
+// not shift the whole of the next.
+func TestSchedulerNextPromptTimestamp(t *testing.T) {
+	f := newSchedFixture(t)
+	f.s.Play(f.leg, countingPrompt(2*frameSamples), false)
+	f.at(0)
+	f.at(23500 * time.Microsecond) // the last frame, due at 20 ms, 3.5 ms late
+	f.at(40 * time.Millisecond)
+	f.s.Play(f.leg, countingPrompt(frameSamples), false)
+	f.at(100 * time.Millisecond) // due at 100 ms: 80 ms after the last frame
+	var ts []uint32
+	for range 3 {
+		p, _ := f.phone.recv()
+		ts = append(ts, p.Timestamp)
+	}
+	if d := ts[1] - ts[0]; d != frameSamples {
+		t.Errorf("first prompt: timestamp step %d, want %d", d, frameSamples)
+	}
+	if d := ts[2] - ts[1]; d != 80*8 {
+		t.Errorf("next prompt: timestamp moved on by %d, want %d (80 ms)", d, 80*8)
+	}
+}
+
 // TestSchedulerSlots: playbacks fill a slot before the next is opened and
 // then spread evenly over the slots of an interval, each stream keeps its
 // slot (20 ms between its packets), and a leg's next prompt goes out in the

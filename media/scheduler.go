@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -57,6 +58,10 @@ const (
 // to send, and with nothing to play it is off until Play wakes the
 // scheduler up.
 type Scheduler struct {
+	// Log, when set before Run, is told whether the player runs at
+	// realtime priority (see Run).
+	Log *slog.Logger
+
 	interval time.Duration // packet time
 	slot     time.Duration // interval / schedSlots
 	slotFill int           // schedSlotFill; smaller in tests
@@ -76,15 +81,17 @@ type Scheduler struct {
 
 	frames, slippedSlots atomic.Uint64
 	playing              atomic.Int64
+	realtime             atomic.Bool
 	late                 [len(latenessBounds) + 1]atomic.Uint64
 	lateSum              atomic.Int64 // ns
 }
 
 // SchedulerStats are a scheduler's counters.
 type SchedulerStats struct {
-	Active  int    // playbacks being sent
-	Frames  uint64 // frames sent
-	Slipped uint64 // frames each playback skipped after stalls (see schedMaxBurst)
+	Active   int    // playbacks being sent
+	Realtime bool   // Run has a thread at realtime priority (see Run)
+	Frames   uint64 // frames sent
+	Slipped  uint64 // frames each playback skipped after stalls (see schedMaxBurst)
 	// Late counts the wake-ups by how late they came after their slot's
 	// due time: Late[i] those up to LatenessBounds()[i] (and above the
 	// bound before), the last one those above every bound. LateSum is
@@ -191,9 +198,10 @@ func (s *Scheduler) Play(leg *Leg, p *Prompt, loop bool) *Playback {
 // Stats returns a snapshot of the counters.
 func (s *Scheduler) Stats() SchedulerStats {
 	st := SchedulerStats{
-		Active:  int(s.playing.Load()),
-		Frames:  s.frames.Load(),
-		Slipped: s.slippedSlots.Load() / schedSlots,
+		Active:   int(s.playing.Load()),
+		Realtime: s.realtime.Load(),
+		Frames:   s.frames.Load(),
+		Slipped:  s.slippedSlots.Load() / schedSlots,
 	}
 	for i := range s.late {
 		st.Late[i] = s.late[i].Load()
@@ -204,14 +212,25 @@ func (s *Scheduler) Stats() SchedulerStats {
 
 // Run sends the playbacks' frames until ctx ends; then every playback is
 // done, and later ones are done at once. Call it once, on a goroutine of
-// its own.
+// its own, which ends when Run returns: on Linux, with two CPUs or more and
+// the right to (root, CAP_SYS_NICE or RLIMIT_RTPRIO ≥ 1), Run locks it to
+// a thread that it raises to realtime priority, so that the kernel wakes
+// the player on time; that thread ends with the goroutine.
 func (s *Scheduler) Run(ctx context.Context) {
 	// The waits are for each slot's due time, not for "2 ms from now", so
 	// that an idle scheduler that wakes up within an interval keeps its
 	// schedule: a prompt that follows another on the same leg goes on 20
 	// ms after the last frame, not at once.
-	clock := newSlotClock(ctx)
+	clock, err := newSlotClock(ctx)
 	defer clock.close()
+	s.realtime.Store(err == nil)
+	if s.Log != nil {
+		if err != nil {
+			s.Log.Warn("prompt player at normal priority: under load its packets may leave late", "why", err)
+		} else {
+			s.Log.Info("prompt player at realtime priority")
+		}
+	}
 	defer s.shutdown()
 	for {
 		// Idle: wait for a Play.

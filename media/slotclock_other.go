@@ -2,6 +2,11 @@
 
 package media
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
-func newSlotClock(context.Context) slotClock { return newTimerClock() }
+func newSlotClock(context.Context) (slotClock, error) {
+	return newTimerClock(), errors.New("a realtime player is built for Linux only")
+}

@@ -61,6 +61,7 @@ func (s *Server) httpHandler() http.Handler {
 	// Go's profiler, for diagnosing a live server (same access rule as the API).
 	mux.Handle("GET /debug/pprof/", s.requireToken(http.HandlerFunc(pprof.Index)))
 	mux.Handle("GET /debug/pprof/profile", s.requireToken(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("GET /debug/pprof/trace", s.requireToken(http.HandlerFunc(pprof.Trace)))
 	return mux
 }
 

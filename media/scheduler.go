@@ -212,10 +212,10 @@ func (s *Scheduler) Stats() SchedulerStats {
 
 // Run sends the playbacks' frames until ctx ends; then every playback is
 // done, and later ones are done at once. Call it once, on a goroutine of
-// its own, which ends when Run returns: on Linux, with two CPUs or more and
-// the right to (root, CAP_SYS_NICE or RLIMIT_RTPRIO ≥ 1), Run locks it to
-// a thread that it raises to realtime priority, so that the kernel wakes
-// the player on time; that thread ends with the goroutine.
+// its own: on Linux, with two CPUs or more and the right to (root,
+// CAP_SYS_NICE or RLIMIT_RTPRIO ≥ 1), Run locks it to a thread that it
+// raises to realtime priority while there are hundreds of playbacks, so
+// that the kernel wakes the player on time (see linuxClock).
 func (s *Scheduler) Run(ctx context.Context) {
 	// The waits are for each slot's due time, not for "2 ms from now", so
 	// that an idle scheduler that wakes up within an interval keeps its
@@ -228,7 +228,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		if err != nil {
 			s.Log.Warn("prompt player at normal priority: under load its packets may leave late", "why", err)
 		} else {
-			s.Log.Info("prompt player at realtime priority")
+			s.Log.Info("prompt player: realtime priority under load")
 		}
 	}
 	defer s.shutdown()
@@ -246,6 +246,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		// Busy: newcomers are admitted at the next slot with frames to
 		// send, at most an interval away.
 		for busy := true; busy; {
+			clock.setLoad(s.count)
 			due := s.due(s.next())
 			if !clock.sleepUntil(ctx, due, s.now()) {
 				return
@@ -254,6 +255,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 			s.observeLateness(now.Sub(due))
 			busy = s.tick(now)
 		}
+		clock.setLoad(0)
 	}
 }
 

@@ -10,6 +10,9 @@ type slotClock interface {
 	// sleepUntil returns at due (now being the time of the call), or
 	// false as soon as ctx ends.
 	sleepUntil(ctx context.Context, due, now time.Time) bool
+	// setLoad says how many playbacks there are, before a sleep and with
+	// 0 before the scheduler goes idle.
+	setLoad(playing int)
 	close()
 }
 
@@ -33,5 +36,7 @@ func (c *timerClock) sleepUntil(ctx context.Context, due, now time.Time) bool {
 		return true
 	}
 }
+
+func (c *timerClock) setLoad(int) {}
 
 func (c *timerClock) close() { c.t.Stop() }

@@ -89,7 +89,7 @@ type Scheduler struct {
 // SchedulerStats are a scheduler's counters.
 type SchedulerStats struct {
 	Active   int    // playbacks being sent
-	Realtime bool   // Run has a thread at realtime priority (see Run)
+	Realtime bool   // Run may use realtime priority under load (see Run)
 	Frames   uint64 // frames sent
 	Slipped  uint64 // frames each playback skipped after stalls (see schedMaxBurst)
 	// Late counts the wake-ups by how late they came after their slot's

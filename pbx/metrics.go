@@ -70,7 +70,7 @@ func newMetrics(s *Server) *metrics {
 	}, func() float64 { return float64(s.sched.Stats().Frames) })
 	realtime := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "centralino_playback_realtime",
-		Help: "1 when the prompt player runs at realtime priority (see docs/operations.md), 0 when not.",
+		Help: "1 when the prompt player may run at realtime priority under load (see docs/operations.md), 0 when not.",
 	}, func() float64 {
 		if s.sched.Stats().Realtime {
 			return 1

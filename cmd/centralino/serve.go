@@ -212,13 +212,14 @@ func runDemoConfig(args []string, stdout, stderr io.Writer) error {
 }
 
 // spareProcessors gives the Go runtime two processors (Ps) more than it has
-// CPUs, unless GOMAXPROCS says otherwise. The prompt player sleeps in a
-// system call between its 2 ms slots (see media.Scheduler.Run); back from
-// it, it must find an idle P at once, or its packets leave late. With one P
-// per CPU, under load, it often found none: with 1,600 voicemail calls on
-// two cores, 0.9% of the prompt packets left more than 2 ms late with two
-// Ps, 0.4% with three, 0.14% with four. The extra Ps cost nothing when
-// idle: they only run what would otherwise wait.
+// CPUs, unless GOMAXPROCS says otherwise. Under load the prompt player
+// sleeps between its 2 ms slots on a realtime thread that keeps its P (see
+// media.Scheduler.Run), which would otherwise leave one CPU's worth of Ps
+// to everything else; and a thread back from a system call finds an idle P
+// sooner (with 1,600 voicemail calls on two cores and a player that gave
+// its P up while asleep, 0.9% of the prompt packets left more than 2 ms
+// late with two Ps, 0.4% with three, 0.14% with four). Idle Ps cost
+// nothing.
 func spareProcessors() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 2)

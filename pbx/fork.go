@@ -20,19 +20,50 @@ type branch struct {
 	sess   *sipgo.DialogClientSession // set before the branch's first event
 	cancel context.CancelCauseFunc
 	// heard is set once the callee sent any response: only then is there a
-	// transaction to CANCEL (RFC 3261 §9.1); a silent target is abandoned.
-	heard atomic.Bool
+	// transaction to CANCEL (RFC 3261 §9.1).
+	heard    atomic.Bool
+	stopping atomic.Bool
+	abandon  atomic.Pointer[time.Timer]
 }
 
-// stop cancels a branch: with a CANCEL when the callee has answered
-// anything, else at once (sipgo would otherwise wait up to 32 s for a
-// provisional response before it may send the CANCEL).
+// abandonAfter is how long a branch being stopped waits for a first
+// response before it is given up without a CANCEL. A phone that rings
+// sends its 100 or 180 within milliseconds, but the fork may be decided
+// in between (another phone answered at once) and a 180 already on its way
+// must still be answered with a CANCEL, or that phone rings on; UDP
+// retransmissions of a lost INVITE leave at 0.5, 1.5 and 3.5 s. Waiting
+// the whole 32 s of Timer B only keeps a dead phone's branch alive longer.
+const abandonAfter = 4 * time.Second
+
+// stop cancels a branch: with a CANCEL once the callee has answered
+// anything, and a callee that has said nothing yet is given abandonAfter
+// to do so.
 func (br *branch) stop() {
+	// stopping before heard, and heard before stopping in onResponse: one
+	// of the two sides sees the other and sends the CANCEL.
+	br.stopping.Store(true)
 	if br.heard.Load() {
 		br.cancel(nil)
 		return
 	}
-	br.cancel(sipgo.WaitAnswerForceCancelErr)
+	br.abandon.Store(time.AfterFunc(abandonAfter, func() { br.cancel(sipgo.WaitAnswerForceCancelErr) }))
+}
+
+// onResponse records that the callee has a transaction to CANCEL, and
+// cancels it if the branch was stopped before it was heard from.
+func (br *branch) onResponse() {
+	br.heard.Store(true)
+	if br.stopping.Load() {
+		br.cancel(nil) // the first cause wins: no-op if already abandoned
+	}
+}
+
+// finished releases the branch's abandon timer, if any.
+func (br *branch) finished() {
+	if t := br.abandon.Load(); t != nil {
+		t.Stop()
+	}
+	br.cancel(nil)
 }
 
 // branchEvent is a provisional response (done=false) or the end of a
@@ -248,7 +279,7 @@ func (c *call) runBranch(ctx context.Context, br *branch, events chan<- branchEv
 	}
 	br.sess = sess
 	opts := sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
-		br.heard.Store(true)
+		br.onResponse()
 		if res.IsProvisional() && res.StatusCode > 100 {
 			select {
 			case events <- branchEvent{br: br, res: res}:
@@ -265,6 +296,13 @@ func (c *call) runBranch(ctx context.Context, br *branch, events chan<- branchEv
 		opts.Password = t.Password
 	}
 	err = sess.WaitAnswer(ctx, opts)
+	br.finished()
+	if err != nil && sess.InviteResponse != nil && sess.InviteResponse.IsSuccess() {
+		// The callee answered while our CANCEL was on its way: sipgo
+		// reports the cancellation, but the 200 must still be ACKed (and
+		// the call hung up by whoever drains the branch).
+		err = nil
+	}
 	if err == nil {
 		if aerr := sess.Ack(context.Background()); aerr != nil {
 			c.log.Warn("ACK failed", "target", br.target.label, "error", aerr)

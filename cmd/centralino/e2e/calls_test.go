@@ -132,7 +132,7 @@ func TestCallerCancelsWhileRinging(t *testing.T) {
 	e2e(t)
 	p := startPBX(t, pbxOptions{})
 	port := registerSipp(t, p, "100", "demo-100")
-	uas := startSipp(t, sippOpts{Scenario: "uas_cancelled.xml", Port: port})
+	uas := startSipp(t, sippOpts{Scenario: "uas_cancelled.xml", Port: port, Data: map[string]any{"RingDelayMs": 0}})
 	mustSipp(t, sippOpts{
 		Scenario: "uac_cancel.xml", Data: map[string]any{"From": "0612345678", "PauseMs": 800},
 		Target: p.SIP, Service: demoNumber,
@@ -249,7 +249,8 @@ func regData(expect int, contactHost string) map[string]any {
 
 // A tenant with two registered phones: both ring (the demo plan rings
 // both for a VIP caller), the first to answer gets the call and the other
-// is sent a CANCEL.
+// is sent a CANCEL, even when its 180 comes only after the first answered
+// (a branch not heard from yet must not be abandoned at once).
 func TestParallelRingFirstAnswerWins(t *testing.T) {
 	e2e(t)
 	p := startPBX(t, pbxOptions{})
@@ -259,7 +260,7 @@ func TestParallelRingFirstAnswerWins(t *testing.T) {
 		Scenario: "uas_answer.xml", Data: uasData(false, 0), Port: answerPort, RTPEcho: true,
 		Keys: map[string]string{"rtpport": mediaPortKey},
 	})
-	ringer := startSipp(t, sippOpts{Scenario: "uas_cancelled.xml", Port: ringPort})
+	ringer := startSipp(t, sippOpts{Scenario: "uas_cancelled.xml", Port: ringPort, Data: map[string]any{"RingDelayMs": 300}})
 	mustSipp(t, sippOpts{
 		Scenario: "uac_call.xml", Data: callData(map[string]any{"PauseMs": 1500, "From": "3331234567"}),
 		Target: p.SIP, Service: demoNumber,

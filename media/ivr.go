@@ -35,12 +35,16 @@ type IVROptions struct {
 	InbandDTMF bool
 	// Log receives the IVR's events; nil discards.
 	Log *slog.Logger
+	// Poller, if set, reads the leg while the IVR is installed (what the
+	// caller sends can wait for it); nil leaves the leg's own goroutine
+	// reading.
+	Poller *Poller
 }
 
 // IVR drives one answered leg that is not bridged: it plays prompts to the
 // caller, hears the keys they press and records them. It is the leg's
 // Handler while installed, so everything that arrives is handled on the
-// leg's reader goroutine, and everything it sends goes through the
+// leg's reader goroutine (or the Poller's), and everything it sends goes through the
 // Scheduler's goroutine; the methods that wait (Play, CollectDigits,
 // Record, SendDigit) wait on the caller's goroutine. An IVR adds no
 // goroutine of its own.
@@ -48,11 +52,12 @@ type IVROptions struct {
 // Play, CollectDigits, Record and SendDigit are meant for one goroutine
 // (the call's), one at a time; InjectDigit and Close are safe from any.
 type IVR struct {
-	leg   *Leg
-	sched *Scheduler
-	log   *slog.Logger
-	ref   *handlerRef
-	done  chan struct{} // closed by Close
+	leg    *Leg
+	sched  *Scheduler
+	log    *slog.Logger
+	ref    *handlerRef
+	done   chan struct{} // closed by Close
+	polled bool          // the leg was handed to a Poller
 
 	// Used on the leg's reader goroutine only.
 	rx       dtmf.Receiver
@@ -86,6 +91,10 @@ func NewIVR(leg *Leg, sched *Scheduler, opts IVROptions) *IVR {
 	v.onInband = v.addKey
 	v.ref = &handlerRef{h: v}
 	leg.handler.Store(v.ref)
+	if opts.Poller != nil {
+		v.polled = true
+		leg.poll(opts.Poller)
+	}
 	return v
 }
 
@@ -101,6 +110,9 @@ func (v *IVR) Close() {
 	playing, rec := v.playing, v.rec
 	v.mu.Unlock()
 	close(v.done)
+	if v.polled {
+		v.leg.unpoll()
+	}
 	v.leg.handler.CompareAndSwap(v.ref, nil)
 	if playing != nil {
 		playing.Stop()

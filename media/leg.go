@@ -8,8 +8,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -45,8 +47,9 @@ type Remote struct {
 
 // Handler receives the packets arriving on a leg.
 type Handler interface {
-	// HandleRTP is called on the leg's reader goroutine for every valid RTP
-	// packet from the peer, one at a time. pkt belongs to the leg and is only
+	// HandleRTP is called for every valid RTP packet from the peer, one at a
+	// time: on the leg's reader goroutine, or on the Poller's while the leg
+	// is polled. pkt belongs to the leg and is only
 	// valid until HandleRTP returns; the handler may modify it in place (a
 	// bridge rewrites it and sends it on). HandleRTP must not block and must
 	// not call from.Close.
@@ -76,7 +79,15 @@ type LegStats struct {
 // spoofed stream cannot hijack the call. SetRemote with a different address
 // unlatches.
 type Leg struct {
-	conn  *net.UDPConn
+	// The socket is a net.UDPConn read by the leg's goroutine, or, while a
+	// Poller reads it, a bare descriptor outside the Go runtime's poller:
+	// left in it, every packet would wake an idle thread in epoll_wait for
+	// nothing, which costs about what the Poller saves.
+	sockMu     sync.RWMutex // guards conn, rawFD, sockClosed; held to send
+	conn       *net.UDPConn // nil while polled
+	rawFD      int          // -1 unless polled
+	sockClosed bool
+
 	log   *slog.Logger
 	local netip.AddrPort
 	now   func() time.Time // time.Now; tests replace it
@@ -102,10 +113,22 @@ type Leg struct {
 	// (0: none yet), so that one prompt follows another 20 ms apart.
 	schedSlot atomic.Int32
 
-	lifeMu  sync.Mutex // guards started, closed
+	lifeMu  sync.Mutex // guards started, closed, pollWant, pollOn
 	started bool
 	closed  bool
 	reader  sync.WaitGroup
+
+	// Polling (see Poller): the reader goroutine hands the socket over to
+	// the Poller asked for and parks until it is taken back, so that never
+	// both read it.
+	pollWant   *Poller       // asked for by poll, nil after unpoll
+	pollAsked  atomic.Bool   // pollWant != nil, for the reader's fast path
+	pollOn     *Poller       // reading the socket now
+	pollResume chan struct{} // wakes the parked reader; capacity 1
+	pollIndex  int           // in pollOn.legs, under pollOn.mu
+	rbuf       []byte        // the reader's buffer, the Poller's while polled
+	pollSA     syscall.RawSockaddrAny
+	sendSA     rawSockaddr // under sockMu's read lock and wmu
 }
 
 // handlerRef boxes a Handler so it can sit in an atomic.Pointer, and gives
@@ -123,11 +146,14 @@ func NewLeg(conn *net.UDPConn, log *slog.Logger) *Leg {
 		local = a.AddrPort()
 	}
 	return &Leg{
-		conn:  conn,
-		log:   log.With("rtp_local", local.String()),
-		local: local,
-		now:   time.Now,
-		out:   newOutStream(rand.Uint32(), uint16(rand.Uint32()), rand.Uint32()),
+		conn:       conn,
+		rawFD:      -1,
+		log:        log.With("rtp_local", local.String()),
+		local:      local,
+		now:        time.Now,
+		out:        newOutStream(rand.Uint32(), uint16(rand.Uint32()), rand.Uint32()),
+		pollResume: make(chan struct{}, 1),
+		pollIndex:  -1,
 	}
 }
 
@@ -153,10 +179,17 @@ func (l *Leg) Close() error {
 	l.lifeMu.Lock()
 	first := !l.closed
 	l.closed = true
+	polledBy := l.pollOn
+	l.setPollWant(nil)
+	l.pollOn = nil
 	l.lifeMu.Unlock()
+	if polledBy != nil {
+		polledBy.remove(l)
+	}
+	l.wakeReader()
 	var err error
 	if first {
-		if cerr := l.conn.Close(); cerr != nil {
+		if cerr := l.closeSocket(); cerr != nil {
 			err = fmt.Errorf("close rtp socket %s: %w", l.local, cerr)
 		}
 	}
@@ -239,7 +272,7 @@ func (l *Leg) writeRTPAt(pkt []byte, at time.Time) error {
 	l.out.rewrite(pkt, at)
 	l.wmu.Unlock()
 
-	n, err := l.conn.WriteToUDPAddrPort(pkt, dst)
+	n, err := l.send(pkt, dst)
 	if err != nil {
 		return fmt.Errorf("send rtp to %s: %w", dst, err)
 	}
@@ -265,15 +298,32 @@ func (l *Leg) Stats() LegStats {
 	return s
 }
 
-// read is the reader goroutine: socket → validate → latch → count → handler.
+// read is the reader goroutine: socket → deliver, or the socket handed
+// over to a Poller while one is asked for.
 func (l *Leg) read() {
-	buf := make([]byte, readBufferSize)
+	l.rbuf = make([]byte, readBufferSize)
 	errs := 0
 	for {
-		n, from, err := l.conn.ReadFromUDPAddrPort(buf)
+		if !l.handOver() {
+			return
+		}
+		l.sockMu.RLock()
+		conn := l.conn // only this goroutine changes it
+		l.sockMu.RUnlock()
+		if conn == nil {
+			return // closed while polled
+		}
+		n, from, err := conn.ReadFromUDPAddrPort(l.rbuf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				// poll's nudge out of the read; handOver sees why, unless
+				// unpoll came first. Cleared before handOver looks, so a
+				// nudge after it is not lost.
+				conn.SetReadDeadline(time.Time{})
+				continue
 			}
 			if errs++; errs >= maxReadErrors {
 				l.log.Error("rtp reader stopped", "err", err)
@@ -282,22 +332,239 @@ func (l *Leg) read() {
 			continue
 		}
 		errs = 0
-		pkt := buf[:n]
-		if _, _, ok := parseRTP(pkt); !ok {
-			continue // RTCP, STUN, garbage: nothing a relay can use
+		l.deliver(l.rbuf[:n], from)
+	}
+}
+
+// deliver takes one datagram from the socket: validate → latch → count →
+// handler.
+func (l *Leg) deliver(pkt []byte, from netip.AddrPort) {
+	if _, _, ok := parseRTP(pkt); !ok {
+		return // RTCP, STUN, garbage: nothing a relay can use
+	}
+	// A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; compare
+	// and latch them as plain IPv4, as SDP writes them.
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	if !l.admit(from) {
+		return
+	}
+	l.packetsIn.Add(1)
+	l.bytesIn.Add(uint64(len(pkt)))
+	l.lastIn.Store(l.now().UnixNano())
+	if h := l.handler.Load(); h != nil {
+		h.h.HandleRTP(l, pkt)
+	}
+}
+
+// longAgo is a read deadline that has passed: it ends a read at once.
+var longAgo = time.Unix(1, 0)
+
+// poll asks for the leg's packets to be read by p rather than by the
+// leg's own goroutine, from the reader's next read on. It does nothing on
+// systems without polling, or after Close.
+func (l *Leg) poll(p *Poller) {
+	if !pollSupported || p == nil {
+		return
+	}
+	l.lifeMu.Lock()
+	if l.closed || l.pollWant == p {
+		l.lifeMu.Unlock()
+		return
+	}
+	l.setPollWant(p)
+	started := l.started
+	l.lifeMu.Unlock()
+	if started {
+		l.sockMu.RLock()
+		if l.conn != nil {
+			l.conn.SetReadDeadline(longAgo)
 		}
-		// A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; compare
-		// and latch them as plain IPv4, as SDP writes them.
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if !l.admit(from) {
-			continue
+		l.sockMu.RUnlock()
+	}
+}
+
+// unpoll gives the socket back to the leg's own goroutine. When it returns
+// the Poller no longer reads the leg.
+func (l *Leg) unpoll() {
+	l.lifeMu.Lock()
+	p := l.pollOn
+	l.setPollWant(nil)
+	l.pollOn = nil
+	l.lifeMu.Unlock()
+	if p != nil {
+		p.remove(l)
+		l.wakeReader()
+	}
+}
+
+// pollerGone is p's Run ending with the leg still on it.
+func (l *Leg) pollerGone(p *Poller) {
+	l.lifeMu.Lock()
+	if l.pollOn == p {
+		l.setPollWant(nil)
+		l.pollOn = nil
+	}
+	l.lifeMu.Unlock()
+	l.wakeReader()
+}
+
+// setPollWant sets pollWant and its flag; l.lifeMu must be held.
+func (l *Leg) setPollWant(p *Poller) {
+	l.pollWant = p
+	l.pollAsked.Store(p != nil)
+}
+
+func (l *Leg) wakeReader() {
+	select {
+	case l.pollResume <- struct{}{}:
+	default:
+	}
+}
+
+// handOver runs on the reader goroutine before each read: if a Poller was
+// asked for, it hands the socket over and parks until the socket comes
+// back. It returns false once the leg is closed.
+func (l *Leg) handOver() bool {
+	if !l.pollAsked.Load() {
+		return true // a closed socket ends the read that follows
+	}
+	l.lifeMu.Lock()
+	if l.closed {
+		l.lifeMu.Unlock()
+		return false
+	}
+	p := l.pollWant
+	if p == nil || l.pollOn != nil {
+		l.lifeMu.Unlock()
+		return true
+	}
+	if err := l.toRaw(); err != nil {
+		l.log.Warn("rtp socket not handed to the poller", "err", err)
+		l.setPollWant(nil)
+		l.lifeMu.Unlock()
+		return true
+	}
+	if !p.add(l) {
+		l.setPollWant(nil) // the Poller is gone: read ourselves
+		l.lifeMu.Unlock()
+		return l.toConn()
+	}
+	l.pollOn = p
+	// A wake-up left over from an earlier hand-over must not end this one.
+	select {
+	case <-l.pollResume:
+	default:
+	}
+	l.lifeMu.Unlock()
+	for {
+		<-l.pollResume
+		l.lifeMu.Lock()
+		back, closed := l.pollOn == nil, l.closed
+		l.lifeMu.Unlock()
+		switch {
+		case closed:
+			return false
+		case back:
+			if !l.toConn() {
+				return false
+			}
+			// poll may have been called again while the socket was away,
+			// unable to nudge a read that was not there.
+			return l.handOver()
 		}
-		l.packetsIn.Add(1)
-		l.bytesIn.Add(uint64(n))
-		l.lastIn.Store(l.now().UnixNano())
-		if h := l.handler.Load(); h != nil {
-			h.h.HandleRTP(l, pkt)
+	}
+}
+
+// toRaw takes the socket out of the Go runtime's poller for a Poller: a
+// duplicate descriptor keeps it open while the net.UDPConn is closed.
+// Runs on the reader goroutine, under lifeMu.
+func (l *Leg) toRaw() error {
+	l.sockMu.Lock()
+	defer l.sockMu.Unlock()
+	if l.sockClosed || l.conn == nil {
+		return net.ErrClosed
+	}
+	fd, err := dupSocket(l.conn)
+	if err != nil {
+		return err
+	}
+	l.conn.Close()
+	l.conn, l.rawFD = nil, fd
+	return nil
+}
+
+// toConn gives the socket back to a net.UDPConn for the reader goroutine,
+// and reports whether it could (false: the leg is closed, or it ran out
+// of descriptors, and the reader ends; the media watchdog ends the call).
+func (l *Leg) toConn() bool {
+	l.sockMu.Lock()
+	defer l.sockMu.Unlock()
+	if l.sockClosed {
+		return false
+	}
+	if l.rawFD < 0 {
+		return true
+	}
+	f := os.NewFile(uintptr(l.rawFD), "rtp")
+	c, err := net.FilePacketConn(f) // a duplicate, in the runtime's poller
+	f.Close()
+	l.rawFD = -1
+	if err != nil {
+		l.sockClosed = true
+		l.log.Error("rtp reader stopped: socket not taken back from the poller", "err", err)
+		return false
+	}
+	l.conn = c.(*net.UDPConn)
+	return true
+}
+
+// closeSocket closes whichever form the socket is in.
+func (l *Leg) closeSocket() error {
+	l.sockMu.Lock()
+	defer l.sockMu.Unlock()
+	if l.sockClosed {
+		return nil
+	}
+	l.sockClosed = true
+	if l.conn != nil {
+		return l.conn.Close()
+	}
+	fd := l.rawFD
+	l.rawFD = -1
+	return closeRaw(fd)
+}
+
+// send writes one datagram to dst through whichever form the socket is in.
+func (l *Leg) send(pkt []byte, dst netip.AddrPort) (int, error) {
+	l.sockMu.RLock()
+	defer l.sockMu.RUnlock()
+	switch {
+	case l.conn != nil:
+		return l.conn.WriteToUDPAddrPort(pkt, dst)
+	case l.rawFD >= 0:
+		l.wmu.Lock()
+		defer l.wmu.Unlock()
+		return sendRaw(l.rawFD, pkt, dst, l.local.Addr().Is4(), &l.sendSA)
+	}
+	return 0, net.ErrClosed
+}
+
+// pollRound is one Poller round for the leg: what arrived since the last.
+// It runs on the Poller's goroutine, under its lock.
+//
+// rawFD needs no sockMu here: it is set before the leg is added to the
+// Poller and closed or replaced only after it is removed, both under the
+// Poller's lock; and a handler may send on this leg, which takes sockMu.
+func (l *Leg) pollRound() {
+	if l.rawFD < 0 {
+		return
+	}
+	for range pollBurst {
+		n, from, ok := recvNoWait(l.rawFD, l.rbuf, &l.pollSA)
+		if !ok {
+			return
 		}
+		l.deliver(l.rbuf[:n], from)
 	}
 }
 

@@ -51,6 +51,7 @@ func (c *call) ivrLeg() (*media.IVR, error) {
 		// Trunks that did not offer telephone-event send keys as tones.
 		InbandDTMF: c.legA.media.Remote().EventPT == 0,
 		Log:        c.log,
+		Poller:     c.srv.poller,
 	})
 	c.mu.Lock()
 	c.ivr = ivr

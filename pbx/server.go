@@ -72,6 +72,7 @@ type Server struct {
 	ports    *media.PortAllocator
 	watchdog *media.Watchdog
 	sched    *media.Scheduler   // paces every prompt of every call
+	poller   *media.Poller      // reads the callers the IVR serves
 	prompts  *media.PromptCache // greeting files, decoded once
 	tts      *tts               // `say:` texts, synthesised once
 	ringback *media.Prompt      // what a caller we answered hears while phones ring
@@ -168,6 +169,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.watchdog = media.NewWatchdog(time.Second, s.now)
 	s.sched = media.NewScheduler()
 	s.sched.Log = s.log.With("component", "player")
+	s.poller = media.NewPoller()
 	s.prompts = media.NewPromptCache()
 	s.tts = newTTS(cfg.Data, s.prompts)
 	s.ringback = italianRingback()
@@ -355,9 +357,10 @@ func (s *Server) Run(ctx context.Context) error {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	s.wg.Add(7)
+	s.wg.Add(8)
 	go func() { defer s.wg.Done(); s.desk.run(runCtx.Done()) }()
 	go func() { defer s.wg.Done(); s.sched.Run(runCtx) }()
+	go func() { defer s.wg.Done(); s.poller.Run(runCtx) }()
 	go func() { defer s.wg.Done(); s.warmTTS(runCtx) }()
 	go func() { defer s.wg.Done(); s.watchdog.Run(runCtx) }()
 	go func() { defer s.wg.Done(); s.trunks.run(runCtx) }()

@@ -253,7 +253,8 @@ func (s *Bolt) Statuses() ([]Status, error) {
 	return out, nil
 }
 
-// SaveVoicemail upserts a voicemail record.
+// SaveVoicemail upserts a voicemail record, batched (db.Batch) because
+// recordings start and end together under load: one fsync for many.
 func (s *Bolt) SaveVoicemail(v Voicemail) error {
 	if err := validateVoicemail(v); err != nil {
 		return err
@@ -262,7 +263,7 @@ func (s *Bolt) SaveVoicemail(v Voicemail) error {
 	if err != nil {
 		return fmt.Errorf("voicemail %s: encode: %w", v.ID, err)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Batch(func(tx *bolt.Tx) error {
 		return tx.Bucket([]byte(bucketVoicemails)).Put([]byte(v.ID), val)
 	})
 	if err != nil {

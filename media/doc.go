@@ -15,7 +15,10 @@
 // Prompts (WAV files decoded and encoded once, at load), collects keys
 // (RFC 4733, SIP INFO passed in by pbx, or in-band tones; see media/dtmf)
 // and records through a JitterBuffer into a crash-safe WAVWriter. One
-// Scheduler paces the prompts of every call from a single goroutine.
+// Scheduler paces the prompts of every call from a single goroutine, and
+// on Linux one Poller reads the sockets of the legs an IVR serves, once
+// per packet time, while their reader goroutines wait (those packets can
+// wait 20 ms, and waking a thread for each costs more than the audio).
 //
 // The package knows nothing about SIP: pbx parses the peer's SDP with
 // ParseSDP, builds ours with OfferSDP or AnswerSDP, and tells each leg what

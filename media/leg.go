@@ -49,10 +49,9 @@ type Remote struct {
 type Handler interface {
 	// HandleRTP is called for every valid RTP packet from the peer, one at a
 	// time: on the leg's reader goroutine, or on the Poller's while the leg
-	// is polled. pkt belongs to the leg and is only
-	// valid until HandleRTP returns; the handler may modify it in place (a
-	// bridge rewrites it and sends it on). HandleRTP must not block and must
-	// not call from.Close.
+	// is polled. pkt belongs to the leg and is only valid until HandleRTP
+	// returns; the handler may modify it in place (a bridge rewrites it and
+	// sends it on). HandleRTP must not block and must not call from.Close.
 	HandleRTP(from *Leg, pkt []byte)
 }
 

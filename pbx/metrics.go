@@ -81,6 +81,10 @@ func newMetrics(s *Server) *metrics {
 		Name: "centralino_playback_slipped_frames_total",
 		Help: "Frames each playback was delayed by after the scheduler stalled for more than 60 ms (an overloaded machine).",
 	}, func() float64 { return float64(s.sched.Stats().Slipped) })
+	polled := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "centralino_rtp_polled_legs",
+		Help: "Callers served by Centralino itself whose audio is read by the shared poller, not by a goroutine per call (Linux).",
+	}, func() float64 { return float64(s.poller.Len()) })
 	peers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "centralino_webrtc_peer_connections", Help: "WebRTC PeerConnections open (operators in a call).",
 	}, func() float64 {
@@ -95,7 +99,7 @@ func newMetrics(s *Server) *metrics {
 	operators := prometheus.NewDesc("centralino_operators", "Operators with the console open, by status.", []string{"status"}, nil)
 	m.registry.MustRegister(m.consoleConns, m.queueWaiting, m.queueWait, peers, sessions, operatorGauge{s, operators})
 	m.registry.MustRegister(m.registrations, m.activeCalls, m.callsTotal, m.authFailures, m.trunkUp, m.reloads, m.reloadErrors,
-		playbacks, frames, slipped, realtime, lateness{s, prometheus.NewDesc("centralino_playback_wakeup_lateness_seconds",
+		playbacks, frames, slipped, realtime, polled, lateness{s, prometheus.NewDesc("centralino_playback_wakeup_lateness_seconds",
 			"How late the prompt player woke up after a slot's due time; its frames leave that much late.", nil, nil)},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, t := range s.config().Trunks {

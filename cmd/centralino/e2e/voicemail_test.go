@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,9 @@ func TestVoicemailSurvivesKill(t *testing.T) {
 		vms := voicemails(t, p)
 		return len(vms) == 1 && vms[0].State == "recording"
 	})
+	if v := p.metric("centralino_rtp_polled_legs"); runtime.GOOS == "linux" && v != 1 {
+		t.Errorf("centralino_rtp_polled_legs = %v while recording, want 1: the caller's audio is not read by the poller", v)
+	}
 	time.Sleep(4500 * time.Millisecond) // let the caller speak for a while: the test is about what was said before the kill
 	p.Kill()
 	caller.kill()

@@ -178,13 +178,12 @@ func (l *Leg) Close() error {
 	l.lifeMu.Lock()
 	first := !l.closed
 	l.closed = true
-	polledBy := l.pollOn
+	if l.pollOn != nil {
+		l.pollOn.remove(l) // before the descriptor is closed below
+	}
 	l.setPollWant(nil)
 	l.pollOn = nil
 	l.lifeMu.Unlock()
-	if polledBy != nil {
-		polledBy.remove(l)
-	}
 	l.wakeReader()
 	var err error
 	if first {
@@ -365,6 +364,11 @@ func (l *Leg) poll(p *Poller) {
 	if !pollSupported || p == nil {
 		return
 	}
+	if a := l.local.Addr(); a.Zone() != "" || a.IsLinkLocalUnicast() {
+		// Link-local peers come with a zone the raw reads do not decode:
+		// such a leg keeps its own reader.
+		return
+	}
 	l.lifeMu.Lock()
 	if l.closed || l.pollWant == p {
 		l.lifeMu.Unlock()
@@ -387,11 +391,15 @@ func (l *Leg) poll(p *Poller) {
 func (l *Leg) unpoll() {
 	l.lifeMu.Lock()
 	p := l.pollOn
+	if p != nil {
+		// Under lifeMu, so that a Close meanwhile cannot find the leg
+		// unpolled and close its descriptor while a round still reads it.
+		p.remove(l)
+	}
 	l.setPollWant(nil)
 	l.pollOn = nil
 	l.lifeMu.Unlock()
 	if p != nil {
-		p.remove(l)
 		l.wakeReader()
 	}
 }
@@ -424,37 +432,49 @@ func (l *Leg) wakeReader() {
 // asked for, it hands the socket over and parks until the socket comes
 // back. It returns false once the leg is closed.
 func (l *Leg) handOver() bool {
-	if !l.pollAsked.Load() {
-		return true // a closed socket ends the read that follows
-	}
-	l.lifeMu.Lock()
-	if l.closed {
+	// Around again after the socket comes back: poll may have been called
+	// again while it was away, unable to nudge a read that was not there.
+	for {
+		if !l.pollAsked.Load() {
+			return true // a closed socket ends the read that follows
+		}
+		l.lifeMu.Lock()
+		if l.closed {
+			l.lifeMu.Unlock()
+			return false
+		}
+		p := l.pollWant
+		if p == nil || l.pollOn != nil {
+			l.lifeMu.Unlock()
+			return true
+		}
+		if err := l.toRaw(); err != nil {
+			l.log.Warn("rtp socket not handed to the poller", "err", err)
+			l.setPollWant(nil)
+			l.lifeMu.Unlock()
+			return true
+		}
+		if !p.add(l) {
+			l.setPollWant(nil) // the Poller is gone: read ourselves
+			l.lifeMu.Unlock()
+			return l.toConn()
+		}
+		l.pollOn = p
+		// A wake-up left over from an earlier hand-over must not end this one.
+		select {
+		case <-l.pollResume:
+		default:
+		}
 		l.lifeMu.Unlock()
-		return false
+		if !l.parked() {
+			return false
+		}
 	}
-	p := l.pollWant
-	if p == nil || l.pollOn != nil {
-		l.lifeMu.Unlock()
-		return true
-	}
-	if err := l.toRaw(); err != nil {
-		l.log.Warn("rtp socket not handed to the poller", "err", err)
-		l.setPollWant(nil)
-		l.lifeMu.Unlock()
-		return true
-	}
-	if !p.add(l) {
-		l.setPollWant(nil) // the Poller is gone: read ourselves
-		l.lifeMu.Unlock()
-		return l.toConn()
-	}
-	l.pollOn = p
-	// A wake-up left over from an earlier hand-over must not end this one.
-	select {
-	case <-l.pollResume:
-	default:
-	}
-	l.lifeMu.Unlock()
+}
+
+// parked waits, on the reader goroutine, until the Poller gives the socket
+// back (true, once it is a net.UDPConn again) or the leg is closed.
+func (l *Leg) parked() bool {
 	for {
 		<-l.pollResume
 		l.lifeMu.Lock()
@@ -464,12 +484,7 @@ func (l *Leg) handOver() bool {
 		case closed:
 			return false
 		case back:
-			if !l.toConn() {
-				return false
-			}
-			// poll may have been called again while the socket was away,
-			// unable to nudge a read that was not there.
-			return l.handOver()
+			return l.toConn()
 		}
 	}
 }

@@ -27,7 +27,11 @@ const (
 // Bridged legs stay on their own goroutines, where no delay is added.
 //
 // A polled leg's handler runs on the Poller's goroutine, one leg after the
-// other; it must not block (Handler says so already).
+// other, under the Poller's lock: it must not block (Handler says so
+// already) nor close an IVR or a leg. A recording's writes (a second of
+// audio to the page cache, once a second) happen there too: a disk that
+// stalls delays every polled caller's reading, and their packets wait in
+// the sockets' buffers meanwhile.
 type Poller struct {
 	interval time.Duration
 	wake     chan struct{} // a leg was added; capacity 1

@@ -44,20 +44,19 @@ type IVROptions struct {
 // IVR drives one answered leg that is not bridged: it plays prompts to the
 // caller, hears the keys they press and records them. It is the leg's
 // Handler while installed, so everything that arrives is handled on the
-// leg's reader goroutine (or the Poller's), and everything it sends goes through the
-// Scheduler's goroutine; the methods that wait (Play, CollectDigits,
-// Record, SendDigit) wait on the caller's goroutine. An IVR adds no
-// goroutine of its own.
+// leg's reader goroutine (or the Poller's), and everything it sends goes
+// through the Scheduler's goroutine; the methods that wait (Play,
+// CollectDigits, Record, SendDigit) wait on the caller's goroutine. An IVR
+// adds no goroutine of its own.
 //
 // Play, CollectDigits, Record and SendDigit are meant for one goroutine
 // (the call's), one at a time; InjectDigit and Close are safe from any.
 type IVR struct {
-	leg    *Leg
-	sched  *Scheduler
-	log    *slog.Logger
-	ref    *handlerRef
-	done   chan struct{} // closed by Close
-	polled bool          // the leg was handed to a Poller
+	leg   *Leg
+	sched *Scheduler
+	log   *slog.Logger
+	ref   *handlerRef
+	done  chan struct{} // closed by Close
 
 	// Used on the leg's reader goroutine only.
 	rx       dtmf.Receiver
@@ -91,10 +90,7 @@ func NewIVR(leg *Leg, sched *Scheduler, opts IVROptions) *IVR {
 	v.onInband = v.addKey
 	v.ref = &handlerRef{h: v}
 	leg.handler.Store(v.ref)
-	if opts.Poller != nil {
-		v.polled = true
-		leg.poll(opts.Poller)
-	}
+	leg.poll(opts.Poller)
 	return v
 }
 
@@ -110,9 +106,7 @@ func (v *IVR) Close() {
 	playing, rec := v.playing, v.rec
 	v.mu.Unlock()
 	close(v.done)
-	if v.polled {
-		v.leg.unpoll()
-	}
+	v.leg.unpoll() // a no-op unless a Poller took the leg
 	v.leg.handler.CompareAndSwap(v.ref, nil)
 	if playing != nil {
 		playing.Stop()

@@ -50,9 +50,7 @@ func startPoller(t *testing.T, interval time.Duration) (*Poller, context.CancelF
 // the socket back, and across many hand-overs while a stream flows no
 // packet is lost, handled twice, or handled by both at once.
 func TestPollerReadsAndHandsBack(t *testing.T) {
-	if !pollSupported {
-		t.Skip("polling is Linux-only; other systems read every leg on its own goroutine")
-	}
+	requirePolling(t)
 	const ip = "127.0.0.1"
 	manual, _ := startPoller(t, time.Hour)
 	round := func() {
@@ -139,9 +137,7 @@ func TestPollerReadsAndHandsBack(t *testing.T) {
 // A leg closed while polled leaves the poller, and its reader goroutine,
 // parked meanwhile, exits; a Poller that stops gives its legs back.
 func TestPollerCloseAndStop(t *testing.T) {
-	if !pollSupported {
-		t.Skip("polling is Linux-only; other systems read every leg on its own goroutine")
-	}
+	requirePolling(t)
 	const ip = "127.0.0.1"
 	before := runtime.NumGoroutine()
 	p, stopPoller := startPoller(t, 10*time.Millisecond)
@@ -177,9 +173,7 @@ func TestPollerCloseAndStop(t *testing.T) {
 // A polled packet costs no allocation: the raw read, the address and the
 // handler's input are all in place.
 func TestPollRoundAllocs(t *testing.T) {
-	if !pollSupported {
-		t.Skip("polling is Linux-only; other systems read every leg on its own goroutine")
-	}
+	requirePolling(t)
 	const ip = "127.0.0.1"
 	p, _ := startPoller(t, time.Hour) // rounds driven by hand below
 	ph := newPhone(t, ip)
@@ -212,9 +206,7 @@ func TestPollRoundAllocs(t *testing.T) {
 }
 
 func TestRawAddrPort(t *testing.T) {
-	if !pollSupported {
-		t.Skip("polling is Linux-only")
-	}
+	requirePolling(t)
 	for _, ip := range []string{"127.0.0.1", "::1"} {
 		if err := canBind(ip); err != nil {
 			t.Logf("%s: %v", ip, err)
@@ -242,9 +234,7 @@ func TestRawAddrPort(t *testing.T) {
 // the packet from the leg's address, IPv4 and IPv6 alike; and neither the
 // hand-overs nor a Close while polled leak a descriptor.
 func TestPolledLegSendsAndKeepsNoDescriptor(t *testing.T) {
-	if !pollSupported {
-		t.Skip("polling is Linux-only; other systems read every leg on its own goroutine")
-	}
+	requirePolling(t)
 	fds := func() int {
 		ents, err := os.ReadDir("/proc/self/fd")
 		if err != nil {
@@ -299,9 +289,7 @@ func TestPolledLegSendsAndKeepsNoDescriptor(t *testing.T) {
 // Poller's rounds go on: Close must not close the descriptor while a round
 // can still read it (the race detector sees it if it does).
 func TestPollerUnpollRacesClose(t *testing.T) {
-	if !pollSupported {
-		t.Skip("polling is Linux-only; other systems read every leg on its own goroutine")
-	}
+	requirePolling(t)
 	p, _ := startPoller(t, 200*time.Microsecond)
 	ph := newPhone(t, "127.0.0.1")
 	for range 200 {
@@ -317,5 +305,15 @@ func TestPollerUnpollRacesClose(t *testing.T) {
 		if n := p.Len(); n != 0 {
 			t.Fatalf("poller still has %d legs after unpoll and Close", n)
 		}
+	}
+}
+
+// requirePolling skips where polling is not built (it reads bare sockets
+// with Linux system calls; elsewhere every leg reads on its own goroutine
+// and there is nothing to test). CI runs on Linux.
+func requirePolling(t *testing.T) {
+	t.Helper()
+	if !pollSupported {
+		t.Skip("polling is Linux-only; other systems read every leg on its own goroutine")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -71,7 +72,11 @@ func startSipp(t *testing.T, o sippOpts) *sipp {
 	if s.Port == 0 {
 		s.Port = freePort(t)
 	}
-	s.MediaPort = freeEvenPortPair(t)
+	ctrlPort := freePort(t)
+	// Ports picked here are not held until sipp binds them: the media pair
+	// must not land on the SIP or control port (seen once in CI: sipp's
+	// media port + 2 was its own SIP port).
+	s.MediaPort = freeEvenPortPair(t, s.Port, ctrlPort)
 	if o.Calls == 0 {
 		o.Calls = 1
 	}
@@ -88,7 +93,7 @@ func startSipp(t *testing.T, o sippOpts) *sipp {
 		"-sf", o.Scenario,
 		"-i", o.IP, "-p", strconv.Itoa(s.Port),
 		"-mi", o.IP, "-mp", strconv.Itoa(s.MediaPort),
-		"-cp", strconv.Itoa(freePort(t)),
+		"-cp", strconv.Itoa(ctrlPort),
 		"-t", o.Transport,
 		"-m", strconv.Itoa(o.Calls),
 		"-nostdin", "-timeout", strconv.Itoa(int(o.Timeout/time.Second)) + "s", "-timeout_error",
@@ -207,12 +212,12 @@ func mustSipp(t *testing.T, o sippOpts) *sipp {
 }
 
 // freeEvenPortPair finds an even port p with p and p+2 free for UDP (sipp
-// binds its media port and port+2).
-func freeEvenPortPair(t *testing.T) int {
+// binds its media port and port+2), neither of them one of taken.
+func freeEvenPortPair(t *testing.T, taken ...int) int {
 	t.Helper()
 	for range 100 {
 		p := freePort(t) &^ 1
-		if p < 1024 || p+2 > 65535 {
+		if p < 1024 || p+2 > 65535 || slices.Contains(taken, p) || slices.Contains(taken, p+2) {
 			continue
 		}
 		if udpFree(p) && udpFree(p+2) {
